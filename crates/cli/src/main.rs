@@ -1,0 +1,47 @@
+//! `reachspark`: the composition root. Parses configuration, sets up telemetry, opens the
+//! database (embedded by default), and runs one subcommand. Every other crate is a library
+//! wired together here; nothing depends on this crate.
+
+#![expect(clippy::print_stdout, reason = "a CLI prints its reports on stdout; logs go to stderr")]
+
+mod audit;
+mod bench;
+mod config;
+mod database;
+mod serve;
+mod telemetry;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "reachspark failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or_default();
+    let database = database::open(&cli.database).await?;
+    let outcome = match command {
+        Command::Serve(args) => serve::run(&database, &args, serve::shutdown_signal()).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => database.store().await.map(|_| {
+            tracing::info!("migrations applied");
+            ExitCode::SUCCESS
+        }),
+        Command::Audit(cmd) => audit::run(&database, cmd).await,
+        Command::Bench(cmd) => bench::run(&database, cmd).await.map(|()| ExitCode::SUCCESS),
+    };
+    database.close().await;
+    outcome
+}

@@ -1,0 +1,85 @@
+//! `reachspark serve`: build (bind, migrate), then run until the shutdown future resolves, and
+//! say which task ended and why.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use reachspark_api::{router, AppState};
+use reachspark_store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServeArgs;
+use crate::database::Database;
+
+pub(crate) async fn run(database: &Database, args: &ServeArgs, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let store = database.store().await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "listening");
+
+    let stop = CancellationToken::new();
+    let checkpoints = tokio::spawn(checkpoint_loop(store.clone(), args.checkpoint_secs, stop.clone()));
+    let server_stop = stop.clone();
+    let server = axum::serve(listener, router(AppState::new(store)))
+        .with_graceful_shutdown(async move { server_stop.cancelled().await });
+
+    let trigger = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutdown requested; draining connections");
+        trigger.cancel();
+    });
+    let served = server.await;
+    stop.cancel();
+    checkpoints.await.context("checkpoint task panicked")?;
+    served.context("HTTP server failed")?;
+    tracing::info!("HTTP server stopped");
+    Ok(())
+}
+
+/// Records an audit checkpoint every `secs` seconds, and once more on the way out.
+async fn checkpoint_loop(store: Store, secs: u64, stop: CancellationToken) {
+    if secs == 0 {
+        return;
+    }
+    let mut ticks = tokio::time::interval(Duration::from_secs(secs));
+    ticks.tick().await;
+    loop {
+        let stopping = tokio::select! {
+            _ = ticks.tick() => false,
+            () = stop.cancelled() => true,
+        };
+        match store.checkpoint().await {
+            Ok(Some(cp)) => tracing::info!(checkpoint = cp.checkpoint_id, events = cp.event_count, "audit checkpoint recorded"),
+            Ok(None) => {}
+            Err(err) => tracing::error!(error = %err, "audit checkpoint failed"),
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,228 @@
+//! Reading the log: one stream in version order, or everything in a gap-free global order.
+//!
+//! The global reader returns only events whose transaction is older than the oldest one still
+//! running (`pg_snapshot_xmin(pg_current_snapshot())`) and pages on
+//! `(transaction_id, global_position)`. Identity values are handed out before commit, so a
+//! plain `global_position > last` reader can pass over an event whose transaction commits late;
+//! this one cannot, because every transaction it has not yet seen has an id at or above the
+//! barrier, and so above its cursor.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use reachspark_domain::DomainEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::crypto::{self, SubjectKey};
+use crate::{Store, StoreError};
+
+/// A cursor in the global order. Compare and persist both parts; the global position alone
+/// is not a safe cursor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Position {
+    /// The writing transaction's id (`xid8`).
+    pub transaction_id: i64,
+    /// The event's global position.
+    pub global_position: i64,
+}
+
+impl Position {
+    /// Before the first event.
+    pub const START: Self = Self { transaction_id: 0, global_position: 0 };
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.transaction_id, self.global_position)
+    }
+}
+
+impl FromStr for Position {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || StoreError::Config(format!("not a position (expected TRANSACTION:POSITION): {s}"));
+        let (tx, pos) = s.split_once(':').ok_or_else(bad)?;
+        Ok(Self { transaction_id: tx.parse().map_err(|_| bad())?, global_position: pos.parse().map_err(|_| bad())? })
+    }
+}
+
+/// An event as stored, with its personal data opened (or `{"$pii": null}` after erasure).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedEvent {
+    /// Global position.
+    pub global_position: i64,
+    /// Writing transaction id.
+    pub transaction_id: i64,
+    /// Event id.
+    pub event_id: Uuid,
+    /// Stream type.
+    pub stream_type: String,
+    /// Stream id.
+    pub stream_id: Uuid,
+    /// Version within the stream.
+    pub stream_version: i64,
+    /// Persisted type name.
+    pub event_type: String,
+    /// Schema version it was stored at.
+    pub schema_version: i32,
+    /// The payload, opened.
+    pub payload: Value,
+    /// The command context it was written with.
+    pub metadata: Value,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl RecordedEvent {
+    /// Its cursor in the global order.
+    pub fn position(&self) -> Position {
+        Position { transaction_id: self.transaction_id, global_position: self.global_position }
+    }
+
+    /// The domain event, upcast from its stored schema version.
+    pub fn decode<E: DomainEvent>(&self) -> Result<E, StoreError> {
+        let decode_err = |reason: String| StoreError::Decode {
+            event_id: self.event_id,
+            event_type: self.event_type.clone(),
+            schema_version: self.schema_version,
+            reason,
+        };
+        let payload = E::upcast(&self.event_type, self.schema_version, self.payload.clone())
+            .map_err(|e| decode_err(e.to_string()))?;
+        serde_json::from_value(serde_json::json!({ "type": self.event_type, "data": payload }))
+            .map_err(|e| decode_err(e.to_string()))
+    }
+}
+
+pub(crate) const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, event_id, \
+     stream_type, stream_id, stream_version, event_type, schema_version, payload, metadata, recorded_at";
+
+pub(crate) fn raw_from_row(row: &PgRow) -> RecordedEvent {
+    RecordedEvent {
+        global_position: row.get("global_position"),
+        transaction_id: row.get("transaction_id"),
+        event_id: row.get("event_id"),
+        stream_type: row.get("stream_type"),
+        stream_id: row.get("stream_id"),
+        stream_version: row.get("stream_version"),
+        event_type: row.get("event_type"),
+        schema_version: row.get("schema_version"),
+        payload: row.get("payload"),
+        metadata: row.get("metadata"),
+        recorded_at: row.get("recorded_at"),
+    }
+}
+
+impl Store {
+    /// One stream's events from `after_version` on, in version order.
+    pub async fn read_stream(&self, stream_id: Uuid, after_version: i64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS}, hash FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version"
+        ))
+        .bind(stream_id)
+        .bind(after_version)
+        .fetch_all(self.pool())
+        .await?;
+        if let Some(last) = rows.last() {
+            let hash: Vec<u8> = last.get("hash");
+            if let Ok(hash) = <[u8; 32]>::try_from(hash) {
+                self.remember_head(stream_id, last.get("stream_version"), hash);
+            }
+        }
+        self.open_all(rows.iter().map(raw_from_row).collect()).await
+    }
+
+    /// Up to `limit` events after `after` in the gap-free global order, opened.
+    pub async fn read_all(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let raw = self.read_all_sealed(after, limit).await?;
+        self.open_all(raw).await
+    }
+
+    /// Like [`Store::read_all`] but leaves personal data sealed (for integrity checks and copies).
+    pub async fn read_all_sealed(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM events
+             WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
+               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY transaction_id, global_position
+             LIMIT $3"
+        ))
+        .bind(after.transaction_id.to_string())
+        .bind(after.global_position)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(raw_from_row).collect())
+    }
+
+    /// The last position a gap-free reader can reach now (the head of the log).
+    pub async fn head_position(&self) -> Result<Position, StoreError> {
+        let row = sqlx::query(
+            "SELECT transaction_id::text::bigint AS transaction_id, global_position FROM events
+             WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map_or(Position::START, |r| Position {
+            transaction_id: r.get("transaction_id"),
+            global_position: r.get("global_position"),
+        }))
+    }
+
+    /// Opens the personal data of a batch, fetching the keys it needs in one query.
+    pub(crate) async fn open_all(&self, mut events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
+        let subjects: HashSet<Uuid> = events
+            .iter()
+            .filter(|e| crypto::has_sealed_data(&e.payload))
+            .map(|e| e.stream_id)
+            .collect();
+        if subjects.is_empty() {
+            return Ok(events);
+        }
+        let keys = self.subject_keys(subjects).await?;
+        for event in &mut events {
+            crypto::open(&mut event.payload, keys.get(&event.stream_id), event.stream_id);
+        }
+        Ok(events)
+    }
+
+    /// The live keys of these subjects; erased subjects are absent.
+    async fn subject_keys(&self, subjects: HashSet<Uuid>) -> Result<HashMap<Uuid, SubjectKey>, StoreError> {
+        let keyring = &self.inner.keyring;
+        let mut keys = HashMap::new();
+        let mut missing = Vec::new();
+        for subject in subjects {
+            match keyring.cached(subject) {
+                Some(key) => {
+                    keys.insert(subject, key);
+                }
+                None => missing.push(subject),
+            }
+        }
+        if !missing.is_empty() {
+            let rows = sqlx::query(
+                "SELECT subject_id, wrapped_key FROM subject_keys
+                 WHERE subject_id = ANY($1) AND wrapped_key IS NOT NULL",
+            )
+            .bind(&missing)
+            .fetch_all(self.pool())
+            .await?;
+            for row in rows {
+                let subject: Uuid = row.get(0);
+                let wrapped: Vec<u8> = row.get(1);
+                let key = keyring.unwrap_key(subject, &wrapped)?;
+                keyring.remember(subject, key.clone());
+                keys.insert(subject, key);
+            }
+        }
+        Ok(keys)
+    }
+}
