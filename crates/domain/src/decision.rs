@@ -147,12 +147,7 @@ impl Decision {
     }
 
     /// Adds a factor.
-    pub fn with_factor(
-        mut self,
-        name: impl Into<String>,
-        value: impl Into<String>,
-        contribution: f64,
-    ) -> Self {
+    pub fn with_factor(mut self, name: impl Into<String>, value: impl Into<String>, contribution: f64) -> Self {
         self.factors.push(Factor { name: name.into(), value: value.into(), contribution });
         self
     }

@@ -26,13 +26,8 @@ impl ProfileUrl {
     /// Parses and normalises.
     pub fn parse(raw: &str) -> Result<Self, IdentityError> {
         let trimmed = raw.trim();
-        let with_scheme = if trimmed.contains("://") {
-            trimmed.to_owned()
-        } else {
-            format!("https://{trimmed}")
-        };
-        let url = url::Url::parse(&with_scheme)
-            .map_err(|_| IdentityError::InvalidUrl(trimmed.to_owned()))?;
+        let with_scheme = if trimmed.contains("://") { trimmed.to_owned() } else { format!("https://{trimmed}") };
+        let url = url::Url::parse(&with_scheme).map_err(|_| IdentityError::InvalidUrl(trimmed.to_owned()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(IdentityError::InvalidUrl(trimmed.to_owned()));
         }
@@ -100,8 +95,7 @@ impl SubjectKey {
             Self::Profile(url) => ("profile:", url.as_str()),
             Self::Email(email) => ("email:", email.as_str()),
         };
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-            .expect("HMAC accepts keys of any length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts keys of any length");
         mac.update(tag.as_bytes());
         mac.update(value.as_bytes());
         let digest = mac.finalize().into_bytes();

@@ -62,8 +62,8 @@ pub use lead::{Lead, LeadCommand, LeadError, LeadEvent, LeadState};
 pub use outreach::{reserve_send, ReserveSend, ReserveSendError};
 pub use pii::Pii;
 pub use sender_account::{
-    ActionType, Channel, SenderAccount, SenderAccountCommand, SenderAccountError,
-    SenderAccountEvent, SenderAccountState, SendingLimits,
+    ActionType, Channel, SenderAccount, SenderAccountCommand, SenderAccountError, SenderAccountEvent,
+    SenderAccountState, SendingLimits,
 };
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::append::{AppendedEvent, CommandContext};
 use crate::{Store, StoreError};
 
 /// How often a command without an expected version is retried after losing a race.
-const MAX_ATTEMPTS: usize = 5;
+pub(crate) const MAX_ATTEMPTS: u32 = 10;
 
 /// A command that did not go through. A rejected command is not a failed one.
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +130,7 @@ impl CommandBus {
                         return Err(CommandError::Conflict { stream_id, expected, actual });
                     }
                     tracing::debug!(%stream_id, attempt, "lost an append race; retrying on fresh state");
+                    backoff(attempt).await;
                 }
                 Err(other) => return Err(other.into()),
             }
@@ -145,4 +146,13 @@ impl CommandBus {
         let (state, version) = self.load::<A>(aggregate_id).await?;
         Ok(CommandOutcome { state, version, events, replayed: true })
     }
+}
+
+/// A short random pause before retrying a lost race, growing with each attempt, so that
+/// writers contending for one stream spread out instead of colliding again.
+pub(crate) async fn backoff(attempt: u32) {
+    use rand::Rng;
+    let ceiling = 1_u64 << attempt.min(7);
+    let pause = rand::thread_rng().gen_range(0..=ceiling);
+    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
 }

@@ -14,6 +14,7 @@ mod commands;
 mod crypto;
 pub mod embedded;
 mod error;
+mod flows;
 mod hash;
 mod read;
 mod subscribe;
@@ -34,6 +35,7 @@ pub use append::{AppendOutcome, AppendedEvent, CommandContext, NewEvent, StreamA
 pub use commands::{CommandBus, CommandError, CommandOutcome};
 pub use crypto::MasterKey;
 pub use error::StoreError;
+pub use flows::Reserved;
 pub use read::{Position, RecordedEvent};
 pub use verify::{Checkpoint, Problem, ProblemKind, VerifyReport};
 

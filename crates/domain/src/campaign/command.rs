@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::types::{
-    AllocationStrategy, ApprovalPolicy, SenderIdentity, StrategyChange, Targeting, Template,
-};
+use super::types::{AllocationStrategy, ApprovalPolicy, SenderIdentity, StrategyChange, Targeting, Template};
 use crate::decision::Decision;
 use crate::event::Actor;
 

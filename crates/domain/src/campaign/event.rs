@@ -3,9 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::types::{
-    AllocationStrategy, ApprovalPolicy, SenderIdentity, StrategyChange, Targeting, Template,
-};
+use super::types::{AllocationStrategy, ApprovalPolicy, SenderIdentity, StrategyChange, Targeting, Template};
 use crate::decision::Decision;
 use crate::event::{Actor, DomainEvent};
 
@@ -33,11 +31,28 @@ pub enum CampaignEvent {
         at: DateTime<Utc>,
     },
     /// The strategy changed, with the decision that changed it.
-    StrategyUpdated { change: StrategyChange, decision: Decision, at: DateTime<Utc> },
-    TemplateAdded { template: Template, at: DateTime<Utc> },
-    TemplateRetired { template_id: String, at: DateTime<Utc> },
-    CampaignPaused { by: Actor, reason: String, at: DateTime<Utc> },
-    CampaignResumed { by: Actor, at: DateTime<Utc> },
+    StrategyUpdated {
+        change: StrategyChange,
+        decision: Decision,
+        at: DateTime<Utc>,
+    },
+    TemplateAdded {
+        template: Template,
+        at: DateTime<Utc>,
+    },
+    TemplateRetired {
+        template_id: String,
+        at: DateTime<Utc>,
+    },
+    CampaignPaused {
+        by: Actor,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+    CampaignResumed {
+        by: Actor,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CampaignEvent {

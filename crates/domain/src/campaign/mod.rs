@@ -13,15 +13,12 @@ mod types;
 mod tests;
 
 pub use command::{
-    AddTemplate, CampaignCommand, CreateCampaign, PauseCampaign, ResumeCampaign, RetireTemplate,
-    UpdateStrategy,
+    AddTemplate, CampaignCommand, CreateCampaign, PauseCampaign, ResumeCampaign, RetireTemplate, UpdateStrategy,
 };
 pub use error::CampaignError;
 pub use event::CampaignEvent;
 pub use state::{CampaignSettings, CampaignState, TemplateRecord};
-pub use types::{
-    AllocationStrategy, ApprovalPolicy, SenderIdentity, StrategyChange, Targeting, Template,
-};
+pub use types::{AllocationStrategy, ApprovalPolicy, SenderIdentity, StrategyChange, Targeting, Template};
 
 use std::collections::BTreeSet;
 
@@ -138,8 +135,7 @@ fn update_strategy(state: &CampaignState, c: UpdateStrategy) -> Outcome {
         StrategyChange::Targeting { targeting } => validate_min_score(targeting.min_score)?,
         StrategyChange::TemplateWeights { weights } => {
             for (id, weight) in weights {
-                let record =
-                    state.template(id).ok_or_else(|| CampaignError::UnknownTemplate(id.clone()))?;
+                let record = state.template(id).ok_or_else(|| CampaignError::UnknownTemplate(id.clone()))?;
                 if record.retired {
                     return Err(CampaignError::TemplateAlreadyRetired(id.clone()));
                 }
@@ -158,19 +154,13 @@ fn update_strategy(state: &CampaignState, c: UpdateStrategy) -> Outcome {
 fn add_template(state: &CampaignState, c: AddTemplate) -> Outcome {
     let settings = settings(state)?;
     check_template(state, &c.template)?;
-    check_email_sender(
-        &[&c.template],
-        settings.sender_identity.as_ref(),
-        settings.postal_address.as_deref(),
-    )?;
+    check_email_sender(&[&c.template], settings.sender_identity.as_ref(), settings.postal_address.as_deref())?;
     Ok(vec![CampaignEvent::TemplateAdded { template: c.template, at: c.at }])
 }
 
 fn retire_template(state: &CampaignState, c: RetireTemplate) -> Outcome {
     settings(state)?;
-    let record = state
-        .template(&c.template_id)
-        .ok_or_else(|| CampaignError::UnknownTemplate(c.template_id.clone()))?;
+    let record = state.template(&c.template_id).ok_or_else(|| CampaignError::UnknownTemplate(c.template_id.clone()))?;
     if record.retired {
         return Err(CampaignError::TemplateAlreadyRetired(c.template_id));
     }

@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::event::CampaignEvent;
-use super::types::{
-    AllocationStrategy, ApprovalPolicy, SenderIdentity, StrategyChange, Targeting, Template,
-};
+use super::types::{AllocationStrategy, ApprovalPolicy, SenderIdentity, StrategyChange, Targeting, Template};
 
 /// The campaign as it stands.
 #[derive(Debug, Clone, Default)]
@@ -71,9 +69,7 @@ impl CampaignState {
     /// Whether a new draft needs a person's approval, under this campaign's policy. Without
     /// a campaign, it does: unknown means careful.
     pub fn requires_approval(&self, drafts_so_far: u32, confidence: f64) -> bool {
-        self.settings
-            .as_ref()
-            .is_none_or(|s| s.approval_policy.requires_approval(drafts_so_far, confidence))
+        self.settings.as_ref().is_none_or(|s| s.approval_policy.requires_approval(drafts_so_far, confidence))
     }
 
     pub(super) fn apply(mut self, event: CampaignEvent) -> Self {

@@ -13,13 +13,7 @@ fn given(events: impl IntoIterator<Item = CampaignEvent>) -> testing::Given<Camp
 }
 
 fn template(id: &str, channel: Channel) -> Template {
-    Template {
-        id: id.to_owned(),
-        channel,
-        step: Step::First,
-        body: "Hello {first_name}, ...".to_owned(),
-        weight: 1.0,
-    }
+    Template { id: id.to_owned(), channel, step: Step::First, body: "Hello {first_name}, ...".to_owned(), weight: 1.0 }
 }
 
 fn create() -> CreateCampaign {
@@ -80,19 +74,27 @@ fn a_campaign_is_created_once() {
 
 #[test]
 fn nothing_happens_to_a_campaign_that_does_not_exist() {
-    given([]).when(RetireTemplate { template_id: "li-first".to_owned(), at: at(4, 9, 0) }).then_error(CampaignError::NotCreated);
-    given([]).when(PauseCampaign { by: Actor::person("o"), reason: "x".to_owned(), at: at(4, 9, 0) }).then_error(CampaignError::NotCreated);
+    given([])
+        .when(RetireTemplate { template_id: "li-first".to_owned(), at: at(4, 9, 0) })
+        .then_error(CampaignError::NotCreated);
+    given([])
+        .when(PauseCampaign { by: Actor::person("o"), reason: "x".to_owned(), at: at(4, 9, 0) })
+        .then_error(CampaignError::NotCreated);
 }
 
 #[test]
 fn a_campaign_needs_its_notice_texts_and_templates() {
-    given([]).when(CreateCampaign { ai_disclosure: " ".to_owned(), ..create() }).then_error(CampaignError::MissingAiDisclosure);
+    given([])
+        .when(CreateCampaign { ai_disclosure: " ".to_owned(), ..create() })
+        .then_error(CampaignError::MissingAiDisclosure);
     given([])
         .when(CreateCampaign { first_contact_notice: String::new(), ..create() })
         .then_error(CampaignError::MissingFirstContactNotice);
     given([]).when(CreateCampaign { templates: vec![], ..create() }).then_error(CampaignError::NoTemplates);
     let twice = vec![template("a", Channel::LinkedIn), template("a", Channel::LinkedIn)];
-    given([]).when(CreateCampaign { templates: twice, ..create() }).then_error(CampaignError::DuplicateTemplate("a".to_owned()));
+    given([])
+        .when(CreateCampaign { templates: twice, ..create() })
+        .then_error(CampaignError::DuplicateTemplate("a".to_owned()));
 }
 
 #[test]
@@ -102,7 +104,12 @@ fn email_needs_a_sender_identity_and_a_postal_address() {
         .when(CreateCampaign { templates: email.clone(), ..create() })
         .then_error(CampaignError::MissingSenderIdentity);
     given([])
-        .when(CreateCampaign { templates: email.clone(), sender_identity: Some(identity()), postal_address: Some("  ".to_owned()), ..create() })
+        .when(CreateCampaign {
+            templates: email.clone(),
+            sender_identity: Some(identity()),
+            postal_address: Some("  ".to_owned()),
+            ..create()
+        })
         .then_error(CampaignError::MissingPostalAddress);
     let lawful = CreateCampaign {
         templates: email,
@@ -129,15 +136,23 @@ fn templates_are_added_and_retired_but_never_the_last_one() {
     let retire = |id: &str| RetireTemplate { template_id: id.to_owned(), at: at(4, 9, 0) };
     let state = given([created()]).when(retire("li-first")).then([retired("li-first")]);
     assert!(state.template("li-first").is_some_and(|t| t.retired));
-    given([created(), retired("li-first")]).when(retire("li-first")).then_error(CampaignError::TemplateAlreadyRetired("li-first".to_owned()));
-    given([created(), retired("li-first")]).when(retire("li-follow")).then_error(CampaignError::LastActiveTemplate("li-follow".to_owned()));
+    given([created(), retired("li-first")])
+        .when(retire("li-first"))
+        .then_error(CampaignError::TemplateAlreadyRetired("li-first".to_owned()));
+    given([created(), retired("li-first")])
+        .when(retire("li-follow"))
+        .then_error(CampaignError::LastActiveTemplate("li-follow".to_owned()));
     given([created()]).when(retire("nope")).then_error(CampaignError::UnknownTemplate("nope".to_owned()));
 }
 
 #[test]
 fn pause_only_when_active_and_resume_only_when_paused() {
     let pause = PauseCampaign { by: Actor::person("owner"), reason: "budget review".to_owned(), at: at(4, 9, 0) };
-    let paused = CampaignEvent::CampaignPaused { by: Actor::person("owner"), reason: "budget review".to_owned(), at: at(4, 9, 0) };
+    let paused = CampaignEvent::CampaignPaused {
+        by: Actor::person("owner"),
+        reason: "budget review".to_owned(),
+        at: at(4, 9, 0),
+    };
     let state = given([created()]).when(pause.clone()).then([paused.clone()]);
     assert!(state.is_paused() && !state.is_active());
     given([created(), paused.clone()]).when(pause).then_error(CampaignError::AlreadyPaused);
@@ -154,21 +169,31 @@ fn strategy_updates_carry_a_strategy_decision() {
     let weights = StrategyChange::TemplateWeights { weights: BTreeMap::from([("li-first".to_owned(), 3.0)]) };
     let update = |change: StrategyChange, kind| UpdateStrategy { change, decision: decision(kind), at: at(5, 9, 0) };
     let state = given([created()]).when(update(weights.clone(), DecisionKind::StrategyChange)).then([
-        CampaignEvent::StrategyUpdated { change: weights.clone(), decision: decision(DecisionKind::StrategyChange), at: at(5, 9, 0) },
+        CampaignEvent::StrategyUpdated {
+            change: weights.clone(),
+            decision: decision(DecisionKind::StrategyChange),
+            at: at(5, 9, 0),
+        },
     ]);
     assert_eq!(state.template("li-first").map(|t| t.template.weight), Some(3.0));
     given([created()]).when(update(weights, DecisionKind::Score)).then_error(CampaignError::InvalidDecision(
         DecisionError::WrongKind { expected: DecisionKind::StrategyChange, actual: DecisionKind::Score },
     ));
     let unknown = StrategyChange::TemplateWeights { weights: BTreeMap::from([("nope".to_owned(), 1.0)]) };
-    given([created()]).when(update(unknown, DecisionKind::StrategyChange)).then_error(CampaignError::UnknownTemplate("nope".to_owned()));
+    given([created()])
+        .when(update(unknown, DecisionKind::StrategyChange))
+        .then_error(CampaignError::UnknownTemplate("nope".to_owned()));
     let negative = StrategyChange::TemplateWeights { weights: BTreeMap::from([("li-first".to_owned(), -1.0)]) };
     given([created()])
         .when(update(negative, DecisionKind::StrategyChange))
         .then_error(CampaignError::InvalidWeight { template_id: "li-first".to_owned() });
     let thresholds = StrategyChange::Thresholds { min_score: 8, approval_policy: ApprovalPolicy::BelowConfidence(0.9) };
     let state = given([created()]).when(update(thresholds.clone(), DecisionKind::StrategyChange)).then([
-        CampaignEvent::StrategyUpdated { change: thresholds, decision: decision(DecisionKind::StrategyChange), at: at(5, 9, 0) },
+        CampaignEvent::StrategyUpdated {
+            change: thresholds,
+            decision: decision(DecisionKind::StrategyChange),
+            at: at(5, 9, 0),
+        },
     ]);
     assert!(state.requires_approval(1000, 0.5));
     assert_eq!(state.settings().map(|s| s.targeting.min_score), Some(8));

@@ -74,9 +74,7 @@ impl ApprovalPolicy {
 
     pub(super) fn validate(self) -> Result<(), CampaignError> {
         match self {
-            Self::BelowConfidence(t) if !(0.0..=1.0).contains(&t) => {
-                Err(CampaignError::InvalidApprovalPolicy)
-            }
+            Self::BelowConfidence(t) if !(0.0..=1.0).contains(&t) => Err(CampaignError::InvalidApprovalPolicy),
             _ => Ok(()),
         }
     }

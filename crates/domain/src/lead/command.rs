@@ -8,9 +8,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::types::{
-    CloseOutcome, Fact, FailureKind, Intent, LeadClass, LeadSource, OptOutSource, Sentiment, Step,
-};
+use super::types::{CloseOutcome, Fact, FailureKind, Intent, LeadClass, LeadSource, OptOutSource, Sentiment, Step};
 use crate::decision::Decision;
 use crate::event::Actor;
 use crate::pii::Pii;

@@ -5,9 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::types::{
-    CloseOutcome, Fact, FailureKind, Intent, LeadClass, LeadSource, OptOutSource, Sentiment, Step,
-};
+use super::types::{CloseOutcome, Fact, FailureKind, Intent, LeadClass, LeadSource, OptOutSource, Sentiment, Step};
 use crate::decision::Decision;
 use crate::event::{Actor, DomainEvent, UpcastError};
 use crate::pii::Pii;
@@ -90,13 +88,7 @@ pub enum LeadEvent {
         at: DateTime<Utc>,
     },
     /// The provider accepted the message.
-    MessageSent {
-        message_id: Uuid,
-        account_id: Uuid,
-        channel: Channel,
-        provider_message_id: String,
-        at: DateTime<Utc>,
-    },
+    MessageSent { message_id: Uuid, account_id: Uuid, channel: Channel, provider_message_id: String, at: DateTime<Utc> },
     /// The provider refused or could not be reached.
     MessageSendFailed {
         message_id: Uuid,
@@ -116,13 +108,7 @@ pub enum LeadEvent {
         at: DateTime<Utc>,
     },
     /// A reply was read. An `OptOut` intent does not opt out by itself: the caller decides.
-    ResponseAnalyzed {
-        response_id: Uuid,
-        sentiment: Sentiment,
-        intent: Intent,
-        decision: Decision,
-        at: DateTime<Utc>,
-    },
+    ResponseAnalyzed { response_id: Uuid, sentiment: Sentiment, intent: Intent, decision: Decision, at: DateTime<Utc> },
     /// The n-th follow-up is due at `due_at`.
     FollowUpScheduled { step: u32, due_at: DateTime<Utc>, at: DateTime<Utc> },
     /// Handed to a human salesperson.
@@ -183,11 +169,8 @@ impl DomainEvent for LeadEvent {
         from_version: i32,
         mut payload: serde_json::Value,
     ) -> Result<serde_json::Value, UpcastError> {
-        let fail = |reason: &str| UpcastError {
-            event_type: event_type.to_owned(),
-            from_version,
-            reason: reason.to_owned(),
-        };
+        let fail =
+            |reason: &str| UpcastError { event_type: event_type.to_owned(), from_version, reason: reason.to_owned() };
         if from_version == Self::schema_version(event_type) {
             return Ok(payload);
         }
@@ -224,8 +207,7 @@ mod tests {
         let upcast = LeadEvent::upcast("LeadScored", 1, v1_payload()).unwrap();
         assert_eq!(upcast["quality_score"], json!(7));
         assert!(upcast.get("score").is_none());
-        let event: LeadEvent =
-            serde_json::from_value(json!({"type": "LeadScored", "data": upcast})).unwrap();
+        let event: LeadEvent = serde_json::from_value(json!({"type": "LeadScored", "data": upcast})).unwrap();
         assert!(matches!(event, LeadEvent::LeadScored { quality_score: 7, .. }));
     }
 

@@ -3,8 +3,8 @@
 //! strongest reason for a rejection is the one reported.
 
 use super::command::{
-    AddNote, AllocateLead, ClassifyLead, CloseLead, DiscoverLead, EnrichLead, ErasePersonalData,
-    LeadCommand, OptOut, QualifyLead, ReassignLead, ScoreLead,
+    AddNote, AllocateLead, ClassifyLead, CloseLead, DiscoverLead, EnrichLead, ErasePersonalData, LeadCommand, OptOut,
+    QualifyLead, ReassignLead, ScoreLead,
 };
 use super::error::LeadError;
 use super::event::LeadEvent;

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::command::{
-    AnalyzeResponse, ApproveMessage, DraftMessage, RecordResponse, RecordSendFailed, RecordSent,
-    RejectMessage, RequestApproval, ScheduleFollowUp,
+    AnalyzeResponse, ApproveMessage, DraftMessage, RecordResponse, RecordSendFailed, RecordSent, RejectMessage,
+    RequestApproval, ScheduleFollowUp,
 };
 use super::error::LeadError;
 use super::event::LeadEvent;
@@ -127,18 +127,10 @@ pub(super) fn reject(state: &LeadState, c: RejectMessage, name: &'static str) ->
     // Rejecting is not contact, so it stays possible after an objection.
     state.accepts_personal_data()?;
     let message = state.known(c.message_id)?;
-    if !matches!(
-        message.status,
-        MessageStatus::Drafted | MessageStatus::AwaitingApproval | MessageStatus::Approved
-    ) {
+    if !matches!(message.status, MessageStatus::Drafted | MessageStatus::AwaitingApproval | MessageStatus::Approved) {
         return Err(LeadState::wrong_state(c.message_id, message, name));
     }
-    Ok(vec![LeadEvent::MessageRejected {
-        message_id: c.message_id,
-        by: c.by,
-        reason: c.reason,
-        at: c.at,
-    }])
+    Ok(vec![LeadEvent::MessageRejected { message_id: c.message_id, by: c.by, reason: c.reason, at: c.at }])
 }
 
 /// The lead's half of a send reservation.
@@ -172,9 +164,7 @@ pub(crate) fn schedule(
         MessageStatus::Drafted if message.requires_approval && !message.approved => {
             return Err(LeadError::ApprovalRequired(message_id));
         }
-        MessageStatus::Drafted
-        | MessageStatus::Approved
-        | MessageStatus::Failed(FailureKind::Transient) => {}
+        MessageStatus::Drafted | MessageStatus::Approved | MessageStatus::Failed(FailureKind::Transient) => {}
         MessageStatus::Sent | MessageStatus::Failed(FailureKind::Permanent) => {
             return Err(LeadState::wrong_state(message_id, message, RESERVE_SEND));
         }

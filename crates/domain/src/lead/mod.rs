@@ -14,20 +14,17 @@ mod types;
 mod tests;
 
 pub use command::{
-    AddNote, AllocateLead, AnalyzeResponse, ApproveMessage, ClassifyLead, CloseLead, DiscoverLead,
-    DraftMessage, EnrichLead, ErasePersonalData, LeadCommand, OptOut, QualifyLead, ReassignLead,
-    RecordResponse, RecordSendFailed, RecordSent, RejectMessage, RequestApproval, ScheduleFollowUp,
-    ScoreLead,
+    AddNote, AllocateLead, AnalyzeResponse, ApproveMessage, ClassifyLead, CloseLead, DiscoverLead, DraftMessage,
+    EnrichLead, ErasePersonalData, LeadCommand, OptOut, QualifyLead, ReassignLead, RecordResponse, RecordSendFailed,
+    RecordSent, RejectMessage, RequestApproval, ScheduleFollowUp, ScoreLead,
 };
 pub use error::LeadError;
 pub use event::LeadEvent;
 pub(crate) use messaging::schedule;
-pub use state::{
-    LeadState, MessageRecord, MessageStatus, OptOutRecord, Person, ResponseRecord, Slot,
-};
+pub use state::{LeadState, MessageRecord, MessageStatus, OptOutRecord, Person, ResponseRecord, Slot};
 pub use types::{
-    add_business_days, CloseOutcome, ContactStatus, Fact, FailureKind, Intent, LeadClass,
-    LeadSource, OptOutSource, Sentiment, Step, OPT_OUT_BUSINESS_DAYS,
+    add_business_days, CloseOutcome, ContactStatus, Fact, FailureKind, Intent, LeadClass, LeadSource, OptOutSource,
+    Sentiment, Step, OPT_OUT_BUSINESS_DAYS,
 };
 
 /// The Lead aggregate type.

@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::event::LeadEvent;
-use super::types::{
-    ContactStatus, Fact, FailureKind, Intent, LeadClass, LeadSource, OptOutSource, Sentiment, Step,
-};
+use super::types::{ContactStatus, Fact, FailureKind, Intent, LeadClass, LeadSource, OptOutSource, Sentiment, Step};
 use crate::pii::Pii;
 use crate::sender_account::{ActionType, Channel};
 
@@ -198,16 +196,8 @@ impl LeadState {
                 company,
                 at: _,
             } => {
-                self.person = Some(Person {
-                    source,
-                    source_ref,
-                    name,
-                    profile_url,
-                    email,
-                    position,
-                    company,
-                    facts: Vec::new(),
-                });
+                self.person =
+                    Some(Person { source, source_ref, name, profile_url, email, position, company, facts: Vec::new() });
                 self.status = ContactStatus::New;
                 self.campaign_id = Some(campaign_id);
             }
@@ -225,14 +215,7 @@ impl LeadState {
             }
             E::LeadReassigned { to, .. } => self.allocated_account = Some(to),
             E::MessageDrafted {
-                message_id,
-                channel,
-                template_id,
-                step,
-                body,
-                ai_generated,
-                requires_approval,
-                ..
+                message_id, channel, template_id, step, body, ai_generated, requires_approval, ..
             } => {
                 let record = MessageRecord {
                     channel,

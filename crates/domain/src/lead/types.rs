@@ -178,9 +178,6 @@ mod tests {
     #[test]
     fn steps_serialise_readably() {
         assert_eq!(serde_json::to_value(Step::First).unwrap(), serde_json::json!("first"));
-        assert_eq!(
-            serde_json::to_value(Step::FollowUp(2)).unwrap(),
-            serde_json::json!({"follow_up": 2})
-        );
+        assert_eq!(serde_json::to_value(Step::FollowUp(2)).unwrap(), serde_json::json!({"follow_up": 2}));
     }
 }

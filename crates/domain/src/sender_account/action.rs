@@ -29,8 +29,7 @@ pub enum ActionType {
 
 impl ActionType {
     /// Every action type.
-    pub const ALL: [Self; 4] =
-        [Self::ConnectionInvitation, Self::Message, Self::ProfileView, Self::Email];
+    pub const ALL: [Self; 4] = [Self::ConnectionInvitation, Self::Message, Self::ProfileView, Self::Email];
 
     /// The channel the action belongs to.
     pub fn channel(self) -> Channel {

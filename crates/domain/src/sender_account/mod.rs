@@ -92,9 +92,5 @@ fn release(state: &SenderAccountState, c: ReleaseSlot) -> Outcome {
     if !state.reservations().contains_key(&c.reservation_id) {
         return Err(SenderAccountError::UnknownReservation(c.reservation_id));
     }
-    Ok(vec![SenderAccountEvent::SendSlotReleased {
-        reservation_id: c.reservation_id,
-        reason: c.reason,
-        at: c.at,
-    }])
+    Ok(vec![SenderAccountEvent::SendSlotReleased { reservation_id: c.reservation_id, reason: c.reason, at: c.at }])
 }

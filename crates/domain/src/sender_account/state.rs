@@ -85,12 +85,8 @@ impl SenderAccountState {
     pub fn next_allowed_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
         let Some(registration) = &self.registration else { return at };
         let spacing = registration.limits.min_spacing();
-        let mut times: Vec<_> = self
-            .reservations
-            .values()
-            .filter(|r| r.action_type.is_contact())
-            .map(|r| r.at)
-            .collect();
+        let mut times: Vec<_> =
+            self.reservations.values().filter(|r| r.action_type.is_contact()).map(|r| r.at).collect();
         times.sort_unstable();
         let mut earliest = at;
         for slot in times {
@@ -122,12 +118,7 @@ impl SenderAccountState {
     }
 
     fn used_on(&self, day: NaiveDate, counts: impl Fn(ActionType) -> bool) -> u32 {
-        count(
-            self.reservations
-                .values()
-                .filter(|r| r.at.date_naive() == day && counts(r.action_type))
-                .count(),
-        )
+        count(self.reservations.values().filter(|r| r.at.date_naive() == day && counts(r.action_type)).count())
     }
 
     /// The most invitations already held in any 7-day window that would also hold a new one
@@ -140,18 +131,12 @@ impl SenderAccountState {
             .map(|r| r.at)
             .collect();
         let ends = std::iter::once(at).chain(times.iter().copied().filter(|t| *t > at && *t < at + week()));
-        ends.map(|end| count(times.iter().filter(|t| **t > end - week() && **t <= end).count()))
-            .max()
-            .unwrap_or(0)
+        ends.map(|end| count(times.iter().filter(|t| **t > end - week() && **t <= end).count())).max().unwrap_or(0)
     }
 
     /// Every budget and the spacing, in the order the scheduler can act on: the action's own
     /// budget, the 7-day window, the total, then time.
-    pub(super) fn check_reserve(
-        &self,
-        action: ActionType,
-        at: DateTime<Utc>,
-    ) -> Result<(), SenderAccountError> {
+    pub(super) fn check_reserve(&self, action: ActionType, at: DateTime<Utc>) -> Result<(), SenderAccountError> {
         let registration = self.registration.as_ref().ok_or(SenderAccountError::NotRegistered)?;
         if action.channel() != registration.channel {
             return Err(SenderAccountError::ChannelMismatch { channel: registration.channel, action });
@@ -194,8 +179,7 @@ impl SenderAccountState {
             E::SendSlotReserved { reservation_id, lead_id, message_id, action_type, at } => {
                 let latest = self.latest_slot.map_or(at, |latest| latest.max(at));
                 self.latest_slot = Some(latest);
-                self.reservations
-                    .insert(reservation_id, Reservation { lead_id, message_id, action_type, at });
+                self.reservations.insert(reservation_id, Reservation { lead_id, message_id, action_type, at });
                 self.reservations.retain(|_, r| r.at > latest - week());
             }
             E::SendSlotReleased { reservation_id, .. } => {

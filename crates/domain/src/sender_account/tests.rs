@@ -71,7 +71,8 @@ fn an_account_is_registered_once_with_workable_limits() {
 #[test]
 fn nothing_is_reserved_on_an_unregistered_account() {
     given([]).when(reserve(1, ActionType::Message, at(3, 10, 0))).then_error(SenderAccountError::NotRegistered);
-    let release = ReleaseSlot { reservation_id: Uuid::from_u128(1), reason: ReleaseReason::Cancelled, at: at(3, 10, 0) };
+    let release =
+        ReleaseSlot { reservation_id: Uuid::from_u128(1), reason: ReleaseReason::Cancelled, at: at(3, 10, 0) };
     given([]).when(release).then_error(SenderAccountError::NotRegistered);
     given([]).when(ChangeLimits { limits: flat(), at: at(3, 10, 0) }).then_error(SenderAccountError::NotRegistered);
 }
@@ -119,24 +120,22 @@ fn each_action_has_its_own_daily_budget() {
 #[test]
 fn invitations_are_capped_on_a_sliding_seven_day_window() {
     let limits = SendingLimits { daily_invitations: 2, weekly_invitations: 3, ..flat() };
-    let week = [registered(limits), invitation(1, at(3, 10, 0)), invitation(2, at(3, 10, 10)), invitation(3, at(4, 10, 0))];
+    let week =
+        [registered(limits), invitation(1, at(3, 10, 0)), invitation(2, at(3, 10, 10)), invitation(3, at(4, 10, 0))];
     let full = SenderAccountError::WeeklyLimitReached { action: ActionType::ConnectionInvitation, limit: 3 };
     given(week.clone()).when(reserve(4, ActionType::ConnectionInvitation, at(5, 10, 0))).then_error(full.clone());
     // Seven days after the first invitation, it has left the window.
     given(week).when(reserve(4, ActionType::ConnectionInvitation, at(10, 10, 0))).then([invitation(4, at(10, 10, 0))]);
     // Slots already held later in the week count too.
-    let ahead = [registered(limits), invitation(1, at(3, 10, 0)), invitation(2, at(8, 10, 0)), invitation(3, at(9, 10, 0))];
+    let ahead =
+        [registered(limits), invitation(1, at(3, 10, 0)), invitation(2, at(8, 10, 0)), invitation(3, at(9, 10, 0))];
     given(ahead).when(reserve(4, ActionType::ConnectionInvitation, at(5, 10, 0))).then_error(full);
 }
 
 #[test]
 fn the_total_counts_contacts_but_not_profile_views() {
     let limits = SendingLimits { daily_total: 2, ..flat() };
-    let day = [
-        registered(limits),
-        reserved(1, ActionType::Message, at(3, 10, 0)),
-        invitation(2, at(3, 10, 10)),
-    ];
+    let day = [registered(limits), reserved(1, ActionType::Message, at(3, 10, 0)), invitation(2, at(3, 10, 10))];
     given(day.clone())
         .when(reserve(3, ActionType::Message, at(3, 10, 20)))
         .then_error(SenderAccountError::TotalDailyLimitReached { limit: 2 });
@@ -189,7 +188,8 @@ fn new_accounts_ramp_up_from_a_quarter_of_their_budgets() {
 #[test]
 fn released_slots_no_longer_count() {
     let limits = SendingLimits { daily_invitations: 2, ..flat() };
-    let release = ReleaseSlot { reservation_id: Uuid::from_u128(1), reason: ReleaseReason::SendFailed, at: at(3, 10, 30) };
+    let release =
+        ReleaseSlot { reservation_id: Uuid::from_u128(1), reason: ReleaseReason::SendFailed, at: at(3, 10, 30) };
     let released = SenderAccountEvent::SendSlotReleased {
         reservation_id: Uuid::from_u128(1),
         reason: ReleaseReason::SendFailed,
@@ -213,9 +213,7 @@ fn limits_change_only_when_they_differ() {
 
 #[test]
 fn only_the_last_seven_days_are_kept() {
-    let state = given([registered(flat()), invitation(1, at(3, 10, 0)), invitation(2, at(10, 10, 0))])
-        .state()
-        .clone();
+    let state = given([registered(flat()), invitation(1, at(3, 10, 0)), invitation(2, at(10, 10, 0))]).state().clone();
     assert_eq!(state.reservations().keys().copied().collect::<Vec<_>>(), [Uuid::from_u128(2)]);
 }
 
@@ -225,7 +223,11 @@ fn event_types_are_the_serialised_tags() {
         registered(flat()),
         SenderAccountEvent::LimitsChanged { limits: flat(), at: at(3, 0, 0) },
         invitation(1, at(3, 10, 0)),
-        SenderAccountEvent::SendSlotReleased { reservation_id: Uuid::from_u128(1), reason: ReleaseReason::Cancelled, at: at(3, 11, 0) },
+        SenderAccountEvent::SendSlotReleased {
+            reservation_id: Uuid::from_u128(1),
+            reason: ReleaseReason::Cancelled,
+            at: at(3, 11, 0),
+        },
     ];
     for event in events {
         let json = serde_json::to_value(&event).expect("serialisable");

@@ -12,7 +12,7 @@ use reachspark_store::{Position, Store};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::support::{append, ctx, event};
+use crate::support::{append, ctx, event, settle};
 
 /// The reader most event stores ship first: `WHERE global_position > last`.
 async fn naive_read(pool: &PgPool, after: i64) -> Vec<i64> {
@@ -38,6 +38,7 @@ async fn an_early_transaction_that_commits_late_is_skipped_by_the_naive_reader_b
     assert_eq!(naive_first, vec![late], "the naive reader moves past the open transaction");
 
     slow.commit().await.unwrap();
+    settle(&store).await;
     let ours: Vec<i64> = store.read_all(Position::START, 100).await.unwrap().iter().map(|e| e.global_position).collect();
     assert_eq!(ours, vec![early, late]);
     assert!(naive_read(db.pool(), late).await.is_empty(), "…and never sees the early event");

@@ -45,3 +45,41 @@ pub(crate) async fn settle(store: &Store) {
     }
     panic!("committed events never became visible to gap-free readers");
 }
+
+pub(crate) mod domain {
+    //! Domain commands for the aggregate-level store tests.
+
+    use chrono::{DateTime, Utc};
+    use reachspark_domain::decision::{Decision, DecisionKind, Engine, Factor};
+    use reachspark_domain::lead::{DiscoverLead, LeadSource};
+    use reachspark_domain::{Actor, Pii};
+    use uuid::Uuid;
+
+    pub(crate) fn decision(kind: DecisionKind, output: &str) -> Decision {
+        Decision {
+            kind,
+            based_on: vec![],
+            output: output.to_owned(),
+            factors: vec![Factor { name: "title_match".to_owned(), value: "true".to_owned(), contribution: 2.0 }],
+            confidence: 0.9,
+            rationale: "test rationale".to_owned(),
+            decided_by: Actor::agent("lead_finder"),
+            engine: Engine::Rules { policy_version: "rules-1".to_owned() },
+            propensity: None,
+        }
+    }
+
+    pub(crate) fn discover(name: &str, url: &str, at: DateTime<Utc>) -> DiscoverLead {
+        DiscoverLead {
+            source: LeadSource::Csv,
+            source_ref: Pii::new("import.csv:2".to_owned()),
+            campaign_id: Uuid::from_u128(7),
+            name: Pii::new(name.to_owned()),
+            profile_url: Some(Pii::new(url.to_owned())),
+            email: None,
+            position: "Head of Partnerships".to_owned(),
+            company: "Analytical Engines Ltd".to_owned(),
+            at,
+        }
+    }
+}

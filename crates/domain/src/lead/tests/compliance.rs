@@ -28,9 +28,7 @@ fn an_opt_out_is_accepted_in_every_state_and_records_the_deadline() {
         // Tuesday 4 March + 10 business days = Tuesday 18 March.
         assert_eq!(state.opt_out().map(|o| o.honour_by), Some(at(18, 8, 30)));
     }
-    given([discovered(), opted_out()])
-        .when(opt_out(OptOutSource::Link))
-        .then_error(LeadError::AlreadyOptedOut);
+    given([discovered(), opted_out()]).when(opt_out(OptOutSource::Link)).then_error(LeadError::AlreadyOptedOut);
 }
 
 #[test]
@@ -41,7 +39,13 @@ fn after_an_opt_out_nothing_reaches_the_person_on_any_channel() {
         draft(MSG2, Step::FollowUp(1), false).into(),
         email_draft.into(),
         ScheduleFollowUp { step: 1, due_at: when_at(6), at: when_at(4) }.into(),
-        AllocateLead { account_id: OTHER_ACCOUNT, priority: 1, decision: decision(DecisionKind::Allocation), at: when_at(4) }.into(),
+        AllocateLead {
+            account_id: OTHER_ACCOUNT,
+            priority: 1,
+            decision: decision(DecisionKind::Allocation),
+            at: when_at(4),
+        }
+        .into(),
         ReassignLead { to: OTHER_ACCOUNT, decision: decision(DecisionKind::Allocation), at: when_at(4) }.into(),
         ScoreLead { score: 9, decision: decision(DecisionKind::Score) }.into(),
         QualifyLead { by: Actor::person("sales"), note: None, at: when_at(4) }.into(),
@@ -57,8 +61,16 @@ fn a_message_scheduled_before_the_opt_out_is_not_sent() {
     let record = RecordSent { message_id: MSG, provider_message_id: "p".to_owned(), at: when_at(4) };
     given(events.clone()).when(record).then_error(LeadError::OptedOut);
     let state = given(events.clone()).state().clone();
-    assert_eq!(state.scheduled_messages().map(|(id, s)| (id, s.reservation_id)).collect::<Vec<_>>(), [(MSG, RESERVATION)]);
-    let failure = RecordSendFailed { message_id: MSG, kind: FailureKind::Permanent, reason: "cancelled".to_owned(), at: when_at(4) };
+    assert_eq!(
+        state.scheduled_messages().map(|(id, s)| (id, s.reservation_id)).collect::<Vec<_>>(),
+        [(MSG, RESERVATION)]
+    );
+    let failure = RecordSendFailed {
+        message_id: MSG,
+        kind: FailureKind::Permanent,
+        reason: "cancelled".to_owned(),
+        at: when_at(4),
+    };
     assert_eq!(given(events).when(failure).events().len(), 1, "facts about the send stay recordable");
 }
 
@@ -105,7 +117,11 @@ fn one_of_each() -> Vec<LeadEvent> {
     vec![
         discovered(),
         LeadEvent::LeadEnriched { facts: vec![], at: when_at(3) },
-        LeadEvent::LeadClassified { class: LeadClass::Speaker, decision: d(DecisionKind::Classification), at: when_at(3) },
+        LeadEvent::LeadClassified {
+            class: LeadClass::Speaker,
+            decision: d(DecisionKind::Classification),
+            at: when_at(3),
+        },
         LeadEvent::LeadScored { quality_score: 8, decision: d(DecisionKind::Score) },
         allocated(),
         drafted(MSG, Step::First, true),
@@ -114,16 +130,33 @@ fn one_of_each() -> Vec<LeadEvent> {
         LeadEvent::MessageRejected { message_id: MSG, by: Actor::person("r"), reason: pii("no"), at: when_at(3) },
         scheduled(MSG),
         sent(MSG),
-        LeadEvent::MessageSendFailed { message_id: MSG, kind: FailureKind::Transient, attempt: 1, reason: "x".to_owned(), at: when_at(3) },
+        LeadEvent::MessageSendFailed {
+            message_id: MSG,
+            kind: FailureKind::Transient,
+            attempt: 1,
+            reason: "x".to_owned(),
+            at: when_at(3),
+        },
         responded(),
-        LeadEvent::ResponseAnalyzed { response_id: RESPONSE, sentiment: Sentiment::Positive, intent: Intent::Interested, decision: d(DecisionKind::ReplyAnalysis), at: when_at(3) },
+        LeadEvent::ResponseAnalyzed {
+            response_id: RESPONSE,
+            sentiment: Sentiment::Positive,
+            intent: Intent::Interested,
+            decision: d(DecisionKind::ReplyAnalysis),
+            at: when_at(3),
+        },
         LeadEvent::FollowUpScheduled { step: 1, due_at: when_at(6), at: when_at(3) },
         LeadEvent::LeadQualified { by: Actor::person("s"), note: Some(pii("warm")), at: when_at(3) },
         LeadEvent::LeadClosed { outcome: CloseOutcome::Won, at: when_at(3) },
         opted_out(),
         erased(),
         LeadEvent::NoteAdded { text: pii("note"), author: Actor::person("s"), at: when_at(3) },
-        LeadEvent::LeadReassigned { from: ACCOUNT, to: OTHER_ACCOUNT, decision: d(DecisionKind::Allocation), at: when_at(3) },
+        LeadEvent::LeadReassigned {
+            from: ACCOUNT,
+            to: OTHER_ACCOUNT,
+            decision: d(DecisionKind::Allocation),
+            at: when_at(3),
+        },
     ]
 }
 

@@ -29,7 +29,8 @@ fn discovery_needs_a_profile_url_or_an_email() {
 #[test]
 fn nothing_happens_before_discovery() {
     let commands: Vec<LeadCommand> = vec![
-        ClassifyLead { class: LeadClass::Speaker, decision: decision(DecisionKind::Classification), at: when_at(3) }.into(),
+        ClassifyLead { class: LeadClass::Speaker, decision: decision(DecisionKind::Classification), at: when_at(3) }
+            .into(),
         ScoreLead { score: 5, decision: decision(DecisionKind::Score) }.into(),
         draft(MSG, Step::First, false).into(),
         OptOut { source: OptOutSource::Link, at: when_at(3) }.into(),
@@ -45,13 +46,11 @@ fn nothing_happens_before_discovery() {
 #[test]
 fn classification_needs_a_valid_classification_decision() {
     let classify = |kind| ClassifyLead { class: LeadClass::Sponsor, decision: decision(kind), at: when_at(3) };
-    let state = given([discovered()])
-        .when(classify(DecisionKind::Classification))
-        .then([LeadEvent::LeadClassified {
-            class: LeadClass::Sponsor,
-            decision: decision(DecisionKind::Classification),
-            at: when_at(3),
-        }]);
+    let state = given([discovered()]).when(classify(DecisionKind::Classification)).then([LeadEvent::LeadClassified {
+        class: LeadClass::Sponsor,
+        decision: decision(DecisionKind::Classification),
+        at: when_at(3),
+    }]);
     assert_eq!(state.classification(), Some(LeadClass::Sponsor));
     given([discovered()]).when(classify(DecisionKind::Score)).then_error(LeadError::InvalidDecision(
         DecisionError::WrongKind { expected: DecisionKind::Classification, actual: DecisionKind::Score },
@@ -60,9 +59,7 @@ fn classification_needs_a_valid_classification_decision() {
         decision: crate::Decision { rationale: " ".to_owned(), ..decision(DecisionKind::Classification) },
         ..classify(DecisionKind::Classification)
     };
-    given([discovered()])
-        .when(unexplained)
-        .then_error(LeadError::InvalidDecision(DecisionError::MissingRationale));
+    given([discovered()]).when(unexplained).then_error(LeadError::InvalidDecision(DecisionError::MissingRationale));
 }
 
 #[test]
@@ -93,14 +90,12 @@ fn one_active_allocation_at_a_time() {
 #[test]
 fn reassignment_moves_an_allocated_lead() {
     let reassign = |to| ReassignLead { to, decision: decision(DecisionKind::Allocation), at: when_at(4) };
-    let state = given([discovered(), allocated()]).when(reassign(OTHER_ACCOUNT)).then([
-        LeadEvent::LeadReassigned {
-            from: ACCOUNT,
-            to: OTHER_ACCOUNT,
-            decision: decision(DecisionKind::Allocation),
-            at: when_at(4),
-        },
-    ]);
+    let state = given([discovered(), allocated()]).when(reassign(OTHER_ACCOUNT)).then([LeadEvent::LeadReassigned {
+        from: ACCOUNT,
+        to: OTHER_ACCOUNT,
+        decision: decision(DecisionKind::Allocation),
+        at: when_at(4),
+    }]);
     assert_eq!(state.allocated_account(), Some(OTHER_ACCOUNT));
     given([discovered()]).when(reassign(OTHER_ACCOUNT)).then_error(LeadError::NotAllocated);
     given([discovered(), allocated()])
@@ -123,10 +118,9 @@ fn the_status_follows_the_sheet() {
     }]);
     assert_eq!(state.status(), Some(ContactStatus::Qualified));
     events.push(LeadEvent::LeadQualified { by: Actor::person("sales"), note: None, at: when_at(4) });
-    given(events.clone()).when(qualify).then_error(LeadError::InvalidTransition {
-        from: ContactStatus::Qualified,
-        command: "QualifyLead",
-    });
+    given(events.clone())
+        .when(qualify)
+        .then_error(LeadError::InvalidTransition { from: ContactStatus::Qualified, command: "QualifyLead" });
     let close = CloseLead { outcome: CloseOutcome::Won, at: when_at(5) };
     let state = given(events.clone())
         .when(close.clone())
@@ -143,15 +137,13 @@ fn closed_leads_take_notes_but_no_outreach() {
     let closed = [discovered(), allocated(), LeadEvent::LeadClosed { outcome: CloseOutcome::Lost, at: when_at(4) }];
     let note = AddNote { text: pii("met at a conference"), author: Actor::person("sales"), at: when_at(5) };
     assert!(matches!(given(closed.clone()).when(note).events()[..], [LeadEvent::NoteAdded { .. }]));
-    given(closed.clone()).when(draft(MSG, Step::First, false)).then_error(LeadError::InvalidTransition {
-        from: ContactStatus::Closed,
-        command: "DraftMessage",
-    });
+    given(closed.clone())
+        .when(draft(MSG, Step::First, false))
+        .then_error(LeadError::InvalidTransition { from: ContactStatus::Closed, command: "DraftMessage" });
     let reassign = ReassignLead { to: OTHER_ACCOUNT, decision: decision(DecisionKind::Allocation), at: when_at(5) };
-    given(closed).when(reassign).then_error(LeadError::InvalidTransition {
-        from: ContactStatus::Closed,
-        command: "ReassignLead",
-    });
+    given(closed)
+        .when(reassign)
+        .then_error(LeadError::InvalidTransition { from: ContactStatus::Closed, command: "ReassignLead" });
 }
 
 #[test]

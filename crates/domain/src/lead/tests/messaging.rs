@@ -20,9 +20,8 @@ fn follow_up(step: u32) -> ScheduleFollowUp {
 
 #[test]
 fn a_first_message_is_drafted_for_an_allocated_lead() {
-    let state = given([discovered(), allocated()])
-        .when(draft(MSG, Step::First, true))
-        .then([drafted(MSG, Step::First, true)]);
+    let state =
+        given([discovered(), allocated()]).when(draft(MSG, Step::First, true)).then([drafted(MSG, Step::First, true)]);
     let message = state.message(MSG).expect("drafted");
     assert_eq!(message.status, MessageStatus::Drafted);
     assert!(message.requires_approval && message.ai_generated);
@@ -42,7 +41,8 @@ fn a_draft_needs_an_address_and_ai_provenance() {
         .then_error(LeadError::MissingAddress { channel: Channel::Email });
     let anonymous_ai = DraftMessage { model: None, ..draft(MSG, Step::First, false) };
     given([discovered(), allocated()]).when(anonymous_ai).then_error(LeadError::MissingAiProvenance);
-    let by_hand = DraftMessage { ai_generated: false, model: None, prompt_hash: None, ..draft(MSG, Step::First, false) };
+    let by_hand =
+        DraftMessage { ai_generated: false, model: None, prompt_hash: None, ..draft(MSG, Step::First, false) };
     assert_eq!(given([discovered(), allocated()]).when(by_hand).events().len(), 1);
 }
 
@@ -54,15 +54,15 @@ fn approval_is_requested_then_given_with_the_edit_recorded() {
         .then([LeadEvent::MessageApprovalRequested { message_id: MSG, at: at(3, 9, 15) }]);
     assert_eq!(state.message(MSG).map(|m| m.status), Some(MessageStatus::AwaitingApproval));
 
-    let state = given(draft_needing_approval)
-        .when(approve(MSG, Some(pii("Dear Ada, ..."))))
-        .then([LeadEvent::MessageApproved {
+    let state = given(draft_needing_approval).when(approve(MSG, Some(pii("Dear Ada, ...")))).then([
+        LeadEvent::MessageApproved {
             message_id: MSG,
             by: Actor::person("reviewer"),
             edited: true,
             edited_body: Some(pii("Dear Ada, ...")),
             at: at(3, 9, 20),
-        }]);
+        },
+    ]);
     let message = state.message(MSG).expect("drafted");
     assert!(message.approved && message.edited);
     assert_eq!(message.body, pii("Dear Ada, ..."));
@@ -76,13 +76,9 @@ fn rejected_drafts_cannot_be_approved() {
         reason: pii("too pushy"),
         at: at(3, 9, 20),
     };
-    given([discovered(), allocated(), drafted(MSG, Step::First, true), rejected])
-        .when(approve(MSG, None))
-        .then_error(LeadError::InvalidMessageState {
-            message_id: MSG,
-            status: MessageStatus::Rejected,
-            command: "ApproveMessage",
-        });
+    given([discovered(), allocated(), drafted(MSG, Step::First, true), rejected]).when(approve(MSG, None)).then_error(
+        LeadError::InvalidMessageState { message_id: MSG, status: MessageStatus::Rejected, command: "ApproveMessage" },
+    );
     given([discovered(), allocated()]).when(approve(MSG, None)).then_error(LeadError::UnknownMessage(MSG));
 }
 
@@ -125,26 +121,19 @@ fn follow_ups_are_scheduled_in_order_after_a_send() {
     }]);
     assert_eq!(state.follow_ups_scheduled(), 1);
     assert_eq!(state.next_follow_up_due(), Some(at(6, 10, 0)));
-    given(after_first_send())
-        .when(follow_up(2))
-        .then_error(LeadError::FollowUpOutOfOrder { expected: 1, got: 2 });
-    given([discovered(), allocated()]).when(follow_up(1)).then_error(LeadError::InvalidTransition {
-        from: ContactStatus::Allocated,
-        command: "ScheduleFollowUp",
-    });
+    given(after_first_send()).when(follow_up(2)).then_error(LeadError::FollowUpOutOfOrder { expected: 1, got: 2 });
+    given([discovered(), allocated()])
+        .when(follow_up(1))
+        .then_error(LeadError::InvalidTransition { from: ContactStatus::Allocated, command: "ScheduleFollowUp" });
 }
 
 #[test]
 fn follow_ups_stop_after_a_reply() {
     let replied: Vec<_> = after_first_send().into_iter().chain([responded()]).collect();
     given(replied.clone()).when(follow_up(1)).then_error(LeadError::AlreadyResponded);
-    given(replied)
-        .when(draft(MSG2, Step::FollowUp(1), false))
-        .then_error(LeadError::AlreadyResponded);
+    given(replied).when(draft(MSG2, Step::FollowUp(1), false)).then_error(LeadError::AlreadyResponded);
     let drafted_follow_up = drafted(MSG2, Step::FollowUp(1), false);
-    assert_eq!(given(after_first_send()).when(draft(MSG2, Step::FollowUp(1), false)).events(), [
-        drafted_follow_up
-    ]);
+    assert_eq!(given(after_first_send()).when(draft(MSG2, Step::FollowUp(1), false)).events(), [drafted_follow_up]);
 }
 
 #[test]
@@ -156,9 +145,8 @@ fn a_follow_up_scheduled_before_the_reply_is_not_sent_after_it() {
         action_type: ActionType::Message,
         at: at(6, 10, 0),
     };
-    let events = after_first_send()
-        .into_iter()
-        .chain([drafted(MSG2, Step::FollowUp(1), false), follow_up_slot, responded()]);
+    let events =
+        after_first_send().into_iter().chain([drafted(MSG2, Step::FollowUp(1), false), follow_up_slot, responded()]);
     let state = given(events).state().clone();
     assert_eq!(state.check_send(MSG2).err(), Some(LeadError::AlreadyResponded));
     assert_eq!(state.scheduled_messages().map(|(id, _)| id).collect::<Vec<_>>(), [MSG2]);
@@ -166,7 +154,12 @@ fn a_follow_up_scheduled_before_the_reply_is_not_sent_after_it() {
 
 #[test]
 fn replies_are_recorded_and_analysed() {
-    let receive = RecordResponse { response_id: RESPONSE, message_id: Some(MSG), text: pii("Thanks, tell me more"), at: at(4, 8, 0) };
+    let receive = RecordResponse {
+        response_id: RESPONSE,
+        message_id: Some(MSG),
+        text: pii("Thanks, tell me more"),
+        at: at(4, 8, 0),
+    };
     let state = given(after_first_send()).when(receive.clone()).then([responded()]);
     assert!(state.has_replied());
     assert_eq!(state.status(), Some(ContactStatus::Responded));
