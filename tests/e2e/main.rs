@@ -1,1 +1,7 @@
+//! End-to-end: the `reachspark` binary as a newcomer runs it, against a fresh database
+//! (`DATABASE_URL` when set, else an embedded cluster), over a real socket.
 
+mod audit;
+mod embedded;
+mod serve;
+mod support;

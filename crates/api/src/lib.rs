@@ -26,10 +26,7 @@ impl AppState {
 
 /// The router: every route the server answers.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .with_state(state)
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(state)
 }
 
 /// Liveness: the process answers. Needs no token and touches nothing.

@@ -20,13 +20,18 @@ pub(crate) async fn run(database: &Database, command: AuditCommand) -> anyhow::R
                 for problem in &report.problems {
                     println!("PROBLEM {:?}: {}", problem.kind, problem.detail);
                 }
-                println!("{}", if report.is_intact() { "OK: the log is intact" } else { "FAILED: the log was altered" });
+                println!(
+                    "{}",
+                    if report.is_intact() { "OK: the log is intact" } else { "FAILED: the log was altered" }
+                );
             }
             Ok(if report.is_intact() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         AuditCommand::Checkpoint => {
             match store.checkpoint().await? {
-                Some(cp) => println!("checkpoint {} covers {} new events up to {}", cp.checkpoint_id, cp.event_count, cp.upto),
+                Some(cp) => {
+                    println!("checkpoint {} covers {} new events up to {}", cp.checkpoint_id, cp.event_count, cp.upto)
+                }
                 None => println!("nothing appended since the last checkpoint"),
             }
             Ok(ExitCode::SUCCESS)

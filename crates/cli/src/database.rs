@@ -35,7 +35,8 @@ impl Database {
 
     pub(crate) async fn store_with_pool(&self, connections: u32) -> anyhow::Result<Store> {
         let master = self.master_key()?;
-        let store = Store::connect(self.url.expose_secret(), connections, master).await.context("connecting to PostgreSQL")?;
+        let store =
+            Store::connect(self.url.expose_secret(), connections, master).await.context("connecting to PostgreSQL")?;
         store.migrate().await.context("applying migrations")?;
         Ok(store)
     }

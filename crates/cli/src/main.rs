@@ -34,7 +34,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = cli.command.unwrap_or_default();
     let database = database::open(&cli.database).await?;
     let outcome = match command {
-        Command::Serve(args) => serve::run(&database, &args, serve::shutdown_signal()).await.map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => {
+            serve::run(&database, &args, serve::shutdown_signal()).await.map(|()| ExitCode::SUCCESS)
+        }
         Command::Migrate => database.store().await.map(|_| {
             tracing::info!("migrations applied");
             ExitCode::SUCCESS

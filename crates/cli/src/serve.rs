@@ -12,11 +12,14 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ServeArgs;
 use crate::database::Database;
 
-pub(crate) async fn run(database: &Database, args: &ServeArgs, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    database: &Database,
+    args: &ServeArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store = database.store().await?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
 
@@ -53,7 +56,9 @@ async fn checkpoint_loop(store: Store, secs: u64, stop: CancellationToken) {
             () = stop.cancelled() => true,
         };
         match store.checkpoint().await {
-            Ok(Some(cp)) => tracing::info!(checkpoint = cp.checkpoint_id, events = cp.event_count, "audit checkpoint recorded"),
+            Ok(Some(cp)) => {
+                tracing::info!(checkpoint = cp.checkpoint_id, events = cp.event_count, "audit checkpoint recorded")
+            }
             Ok(None) => {}
             Err(err) => tracing::error!(error = %err, "audit checkpoint failed"),
         }

@@ -44,7 +44,8 @@ impl<A> AggregateStore<A> {
 }
 
 fn sequence(version: i64) -> Result<i32, StoreError> {
-    i32::try_from(version).map_err(|_| StoreError::Config(format!("stream version {version} exceeds esrs's i32 sequence numbers")))
+    i32::try_from(version)
+        .map_err(|_| StoreError::Config(format!("stream version {version} exceeds esrs's i32 sequence numbers")))
 }
 
 #[async_trait]

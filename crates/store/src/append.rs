@@ -150,11 +150,22 @@ impl Store {
 
     /// Like [`Store::append`], inside the caller's transaction: the events commit or roll back
     /// with it. The head cache is bypassed, since the transaction may still roll back.
-    pub async fn append_in(&self, tx: &mut PgConnection, ctx: &CommandContext, appends: Vec<StreamAppend>) -> Result<AppendOutcome, StoreError> {
+    pub async fn append_in(
+        &self,
+        tx: &mut PgConnection,
+        ctx: &CommandContext,
+        appends: Vec<StreamAppend>,
+    ) -> Result<AppendOutcome, StoreError> {
         self.append_on(tx, ctx, appends, false).await
     }
 
-    async fn append_on(&self, conn: &mut PgConnection, ctx: &CommandContext, appends: Vec<StreamAppend>, cached: bool) -> Result<AppendOutcome, StoreError> {
+    async fn append_on(
+        &self,
+        conn: &mut PgConnection,
+        ctx: &CommandContext,
+        appends: Vec<StreamAppend>,
+        cached: bool,
+    ) -> Result<AppendOutcome, StoreError> {
         if appends.iter().all(|a| a.events.is_empty()) {
             return Err(StoreError::EmptyAppend);
         }
@@ -243,7 +254,12 @@ impl Store {
     }
 
     /// The hash each append chains onto: from the head cache, else one query for all misses.
-    async fn prev_hashes(&self, conn: &mut PgConnection, appends: &[StreamAppend], cached: bool) -> Result<Vec<[u8; 32]>, StoreError> {
+    async fn prev_hashes(
+        &self,
+        conn: &mut PgConnection,
+        appends: &[StreamAppend],
+        cached: bool,
+    ) -> Result<Vec<[u8; 32]>, StoreError> {
         let mut out = vec![GENESIS; appends.len()];
         let mut missing = Vec::new();
         for (i, append) in appends.iter().enumerate() {
@@ -287,48 +303,47 @@ impl Store {
         }
         Ok(out)
     }
-
 }
 
 async fn insert(conn: &mut PgConnection, rows: &[Row_], metadata: &Value) -> Result<Vec<AppendedEvent>, sqlx::Error> {
-        let results = sqlx::query(INSERT)
-            .bind(rows.iter().map(|r| r.event_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.stream_type.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.stream_id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.stream_version).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.event_type.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.schema_version).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| &r.payload).collect::<Vec<_>>())
-            .bind(vec![metadata; rows.len()])
-            .bind(rows.iter().map(|r| r.prev_hash.as_slice()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.hash.as_slice()).collect::<Vec<_>>())
-            .bind(EVENTS_CHANNEL)
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut events: Vec<AppendedEvent> = results.iter().map(appended_from_row).collect();
-        // RETURNING does not promise input order.
-        events.sort_by_key(|e| rows.iter().position(|r| r.event_id == e.event_id));
-        Ok(events)
-    }
+    let results = sqlx::query(INSERT)
+        .bind(rows.iter().map(|r| r.event_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.stream_type.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.stream_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.stream_version).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.event_type.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.schema_version).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| &r.payload).collect::<Vec<_>>())
+        .bind(vec![metadata; rows.len()])
+        .bind(rows.iter().map(|r| r.prev_hash.as_slice()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.hash.as_slice()).collect::<Vec<_>>())
+        .bind(EVENTS_CHANNEL)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut events: Vec<AppendedEvent> = results.iter().map(appended_from_row).collect();
+    // RETURNING does not promise input order.
+    events.sort_by_key(|e| rows.iter().position(|r| r.event_id == e.event_id));
+    Ok(events)
+}
 
 /// The events an earlier run of this command wrote, if any.
 async fn replay_on(conn: &mut PgConnection, ctx: &CommandContext) -> Result<Option<AppendOutcome>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT event_id, stream_id, stream_version, global_position,
+    let rows = sqlx::query(
+        "SELECT event_id, stream_id, stream_version, global_position,
                     transaction_id::text::bigint AS transaction_id
              FROM events
              WHERE transaction_id = (SELECT transaction_id FROM events WHERE event_id = $1)
                AND metadata->>'command_id' = $2
              ORDER BY global_position",
-        )
-        .bind(ctx.event_id(0))
-        .bind(ctx.command_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(AppendOutcome { events: rows.iter().map(appended_from_row).collect(), replayed: true }))
+    )
+    .bind(ctx.event_id(0))
+    .bind(ctx.command_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(AppendOutcome { events: rows.iter().map(appended_from_row).collect(), replayed: true }))
 }
 
 impl Store {

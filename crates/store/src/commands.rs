@@ -70,12 +70,18 @@ impl CommandBus {
         A::Event: DomainEvent + Clone,
         A::State: Send + Sync,
     {
-        let es = AggregateStore::<A>::new(self.store.clone(), CommandContext::new(reachspark_domain::Actor::system(), chrono::Utc::now()));
+        let es = AggregateStore::<A>::new(
+            self.store.clone(),
+            CommandContext::new(reachspark_domain::Actor::system(), chrono::Utc::now()),
+        );
         let state = AggregateManager::new(&es).load(aggregate_id).await?;
-        Ok(state.map_or_else(|| (A::State::default(), 0), |s| {
-            let version = i64::from(*s.sequence_number());
-            (s.into_inner(), version)
-        }))
+        Ok(state.map_or_else(
+            || (A::State::default(), 0),
+            |s| {
+                let version = i64::from(*s.sequence_number());
+                (s.into_inner(), version)
+            },
+        ))
     }
 
     /// Handles `command` on the aggregate `aggregate_id` with `ctx` as its metadata.
@@ -137,7 +143,11 @@ impl CommandBus {
         }
     }
 
-    async fn replayed<A>(&self, aggregate_id: Uuid, events: Vec<AppendedEvent>) -> Result<CommandOutcome<A::State>, CommandError<A::Error>>
+    async fn replayed<A>(
+        &self,
+        aggregate_id: Uuid,
+        events: Vec<AppendedEvent>,
+    ) -> Result<CommandOutcome<A::State>, CommandError<A::Error>>
     where
         A: Aggregate + Send + Sync,
         A::Event: DomainEvent + Clone,

@@ -46,12 +46,11 @@ impl MasterKey {
 
     /// Parses base64 (standard alphabet) of exactly 32 bytes.
     pub fn from_base64(encoded: &str) -> Result<Self, StoreError> {
-        let bytes = B64
-            .decode(encoded.trim())
-            .map_err(|_| StoreError::Config("master key is not valid base64".to_owned()))?;
-        let key: [u8; 32] = bytes.try_into().map_err(|_| {
-            StoreError::Config("master key must be 32 bytes (44 base64 characters)".to_owned())
-        })?;
+        let bytes =
+            B64.decode(encoded.trim()).map_err(|_| StoreError::Config("master key is not valid base64".to_owned()))?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| StoreError::Config("master key must be 32 bytes (44 base64 characters)".to_owned()))?;
         Ok(Self(SecretBox::new(Box::new(key))))
     }
 
@@ -62,8 +61,7 @@ impl MasterKey {
 
     /// A secret derived for one purpose, so the master key itself is used only for wrapping.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret())
-            .expect("HMAC accepts 32-byte keys");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret()).expect("HMAC accepts 32-byte keys");
         mac.update(b"reachspark:");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
@@ -206,9 +204,7 @@ pub(crate) fn open(value: &mut Value, key: Option<&SubjectKey>, subject: Uuid) {
 /// Whether a stored payload holds sealed personal data.
 pub(crate) fn has_sealed_data(value: &Value) -> bool {
     match value {
-        Value::Object(map) => {
-            (map.len() == 1 && map.contains_key(SEALED_MARKER)) || map.values().any(has_sealed_data)
-        }
+        Value::Object(map) => (map.len() == 1 && map.contains_key(SEALED_MARKER)) || map.values().any(has_sealed_data),
         Value::Array(items) => items.iter().any(has_sealed_data),
         _ => false,
     }

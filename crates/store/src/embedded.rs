@@ -79,24 +79,39 @@ impl EmbeddedPostgres {
                 let mut perms = std::fs::metadata(parent).map_err(step("reading the data directory"))?.permissions();
                 if perms.mode() & 0o001 == 0 {
                     perms.set_mode(perms.mode() | 0o711);
-                    std::fs::set_permissions(parent, perms).map_err(step("opening the data directory to the postgres user"))?;
+                    std::fs::set_permissions(parent, perms)
+                        .map_err(step("opening the data directory to the postgres user"))?;
                 }
             }
             for dir in [&root, &sockets] {
-                std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid)).map_err(step("handing the cluster directory to the postgres user"))?;
+                std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid))
+                    .map_err(step("handing the cluster directory to the postgres user"))?;
             }
         }
-        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700)).map_err(step("securing the cluster directory"))?;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
+            .map_err(step("securing the cluster directory"))?;
 
         if !data.join("PG_VERSION").exists() {
             let mut initdb = command(&bin.join("initdb"), run_as, &root);
-            initdb.args(["-D"]).arg(&data).args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-instructions"]);
+            initdb.args(["-D"]).arg(&data).args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-instructions",
+            ]);
             if durability == Durability::Ephemeral {
                 initdb.arg("--no-sync");
             }
             let out = initdb.output().map_err(step("running initdb"))?;
             if !out.status.success() {
-                return Err(EmbeddedError::Step { step: "initdb", detail: String::from_utf8_lossy(&out.stderr).into_owned() });
+                return Err(EmbeddedError::Step {
+                    step: "initdb",
+                    detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+                });
             }
         }
         stop_stale_server(&bin, &data, run_as);
@@ -161,7 +176,8 @@ impl EmbeddedPostgres {
                 .ok()
                 .map(|f| std::io::BufReader::new(f).lines().map_while(Result::ok).collect::<Vec<_>>());
             let ready = status.as_ref().is_some_and(|lines| {
-                lines.get(3).is_some_and(|p| p.trim() == self.port.to_string()) && lines.get(7).is_some_and(|s| s.trim() == "ready")
+                lines.get(3).is_some_and(|p| p.trim() == self.port.to_string())
+                    && lines.get(7).is_some_and(|s| s.trim() == "ready")
             });
             if ready {
                 return Ok(());
@@ -171,7 +187,10 @@ impl EmbeddedPostgres {
                 let tail = std::fs::read_to_string(log).unwrap_or_default();
                 let tail: Vec<&str> = tail.lines().rev().take(15).collect();
                 let detail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
-                return Err(EmbeddedError::Step { step: "starting postgres", detail: format!("the server did not become ready; its log ({}):\n{detail}", log.display()) });
+                return Err(EmbeddedError::Step {
+                    step: "starting postgres",
+                    detail: format!("the server did not become ready; its log ({}):\n{detail}", log.display()),
+                });
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -198,10 +217,7 @@ fn unprivileged_user() -> Result<Option<RunAs>, EmbeddedError> {
     if !nix::unistd::geteuid().is_root() {
         return Ok(None);
     }
-    let user = nix::unistd::User::from_name("postgres")
-        .ok()
-        .flatten()
-        .ok_or(EmbeddedError::NoUnprivilegedUser)?;
+    let user = nix::unistd::User::from_name("postgres").ok().flatten().ok_or(EmbeddedError::NoUnprivilegedUser)?;
     Ok(Some(RunAs { uid: user.uid.as_raw(), gid: user.gid.as_raw() }))
 }
 
@@ -226,7 +242,8 @@ fn free_port() -> Result<u16, EmbeddedError> {
 /// The directory holding `initdb` and `postgres`: `$REACHSPARK_PG_BIN`, then PATH (through
 /// symlinks), then the usual install locations, newest version first.
 fn find_bin_dir() -> Option<PathBuf> {
-    let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file() && dir.join("pg_ctl").is_file();
+    let has_server =
+        |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file() && dir.join("pg_ctl").is_file();
     if let Some(dir) = std::env::var_os("REACHSPARK_PG_BIN").map(PathBuf::from) {
         return has_server(&dir).then_some(dir);
     }

@@ -26,7 +26,12 @@ pub struct Reserved {
     pub replayed: bool,
 }
 
-fn stream<E: DomainEvent>(stream_type: &str, stream_id: Uuid, expected_version: i64, events: &[E]) -> Result<StreamAppend, StoreError> {
+fn stream<E: DomainEvent>(
+    stream_type: &str,
+    stream_id: Uuid,
+    expected_version: i64,
+    events: &[E],
+) -> Result<StreamAppend, StoreError> {
     Ok(StreamAppend {
         stream_type: stream_type.to_owned(),
         stream_id,
@@ -70,7 +75,11 @@ impl CommandBus {
 
     /// Schedules a drafted message and reserves its send slot, atomically across the lead and
     /// the sender account. A lost race is retried on fresh state.
-    pub async fn reserve_send(&self, ctx: &CommandContext, command: ReserveSend) -> Result<Reserved, CommandError<ReserveSendError>> {
+    pub async fn reserve_send(
+        &self,
+        ctx: &CommandContext,
+        command: ReserveSend,
+    ) -> Result<Reserved, CommandError<ReserveSendError>> {
         let (lead_id, account_id) = (command.lead_id, command.account_id);
         let store = self.store();
         let mut attempt = 0;
@@ -81,7 +90,8 @@ impl CommandBus {
             if let Some(prior) = store.replay(ctx).await? {
                 return Ok(Reserved { lead, account, events: prior.events, replayed: true });
             }
-            let (lead_events, account_events) = reserve_send(&lead, &account, command.clone()).map_err(CommandError::Rejected)?;
+            let (lead_events, account_events) =
+                reserve_send(&lead, &account, command.clone()).map_err(CommandError::Rejected)?;
             let appends = vec![
                 stream(Lead::NAME, lead_id, lead_version, &lead_events)?,
                 stream(SenderAccount::NAME, account_id, account_version, &account_events)?,

@@ -132,9 +132,8 @@ impl Store {
 
 /// A pool with the settings the store expects.
 pub async fn connect_pool(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
-    let options: PgConnectOptions = url
-        .parse()
-        .map_err(|e| StoreError::Config(format!("DATABASE_URL is not a PostgreSQL URL: {e}")))?;
+    let options: PgConnectOptions =
+        url.parse().map_err(|e| StoreError::Config(format!("DATABASE_URL is not a PostgreSQL URL: {e}")))?;
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .connect_with(options.application_name("reachspark"))

@@ -179,11 +179,8 @@ impl Store {
 
     /// Opens the personal data of a batch, fetching the keys it needs in one query.
     pub(crate) async fn open_all(&self, mut events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
-        let subjects: HashSet<Uuid> = events
-            .iter()
-            .filter(|e| crypto::has_sealed_data(&e.payload))
-            .map(|e| e.stream_id)
-            .collect();
+        let subjects: HashSet<Uuid> =
+            events.iter().filter(|e| crypto::has_sealed_data(&e.payload)).map(|e| e.stream_id).collect();
         if subjects.is_empty() {
             return Ok(events);
         }

@@ -71,7 +71,11 @@ impl Store {
 
     /// Every event after `from`, in the gap-free global order, then live as new ones commit.
     /// Resuming from the position of the last event received gives no gap and no duplicate.
-    pub fn subscribe(&self, from: Position, batch: i64) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+    pub fn subscribe(
+        &self,
+        from: Position,
+        batch: i64,
+    ) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
         struct State {
             store: Store,
             cursor: Position,

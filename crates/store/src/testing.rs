@@ -41,8 +41,9 @@ fn server() -> &'static Server {
         Ok(url) => Server::External(url.parse().expect("DATABASE_URL is not a URL")),
         Err(_) => {
             let dir = tempfile::Builder::new().prefix("reachspark-test-pg").tempdir().expect("a temporary directory");
-            let cluster = EmbeddedPostgres::start(&dir.path().join("pg"), Durability::Ephemeral)
-                .unwrap_or_else(|e| panic!("tests need PostgreSQL: set DATABASE_URL or install its server binaries: {e}"));
+            let cluster = EmbeddedPostgres::start(&dir.path().join("pg"), Durability::Ephemeral).unwrap_or_else(|e| {
+                panic!("tests need PostgreSQL: set DATABASE_URL or install its server binaries: {e}")
+            });
             Server::Embedded { cluster, _dir: dir }
         }
     })

@@ -199,7 +199,12 @@ impl Store {
             };
             let stored_prev = to_hash(cp.get("prev_digest"));
             if stored_prev != prev_digest {
-                report.problems.push(problem(ProblemKind::CheckpointMismatch, None, None, format!("checkpoint {id} does not chain to the checkpoint before it")));
+                report.problems.push(problem(
+                    ProblemKind::CheckpointMismatch,
+                    None,
+                    None,
+                    format!("checkpoint {id} does not chain to the checkpoint before it"),
+                ));
             }
             let heads: BTreeMap<Uuid, (i64, String)> = serde_json::from_value(cp.get("heads")).unwrap_or_default();
             for (stream_id, (version, hash)) in &heads {
@@ -253,13 +258,17 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let (after, prev_digest) = last.map_or((Position::START, GENESIS), |r| {
-            (Position { transaction_id: r.get("tx"), global_position: r.get("upto_position") }, to_hash(r.get("digest")))
+            (
+                Position { transaction_id: r.get("tx"), global_position: r.get("upto_position") },
+                to_hash(r.get("digest")),
+            )
         });
         let ((digest, upto), count, heads) = self.range_digest(prev_digest, after, None).await?;
         if count == 0 {
             return Ok(None);
         }
-        let heads: BTreeMap<Uuid, (i64, String)> = heads.into_iter().map(|(s, (v, h))| (s, (v, hex::encode(h)))).collect();
+        let heads: BTreeMap<Uuid, (i64, String)> =
+            heads.into_iter().map(|(s, (v, h))| (s, (v, hex::encode(h)))).collect();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO audit_checkpoints (after_transaction_id, after_position, upto_transaction_id, upto_position,
                                             event_count, heads, prev_digest, digest)

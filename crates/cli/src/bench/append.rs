@@ -25,7 +25,10 @@ struct Side {
 }
 
 pub(super) async fn run(database: &Database, args: AppendBench) -> anyhow::Result<()> {
-    anyhow::ensure!(args.writers > 0 && args.batch > 0 && args.rounds > 0, "writers, batch and rounds must be positive");
+    anyhow::ensure!(
+        args.writers > 0 && args.batch > 0 && args.rounds > 0,
+        "writers, batch and rounds must be positive"
+    );
     anyhow::ensure!(args.streams >= args.writers, "need at least one stream per writer");
     let appends_per_writer = args.events / (args.batch * args.writers);
     anyhow::ensure!(appends_per_writer > 0, "--events must be at least writers x batch");

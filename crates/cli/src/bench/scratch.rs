@@ -18,9 +18,13 @@ impl Scratch {
         let admin: PgConnectOptions = database.url().expose_secret().parse().context("DATABASE_URL")?;
         let name = format!("reachspark_bench_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::connect_with(&admin).await.context("connecting to PostgreSQL")?;
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}""#)).execute(&mut conn).await.context("creating the scratch database")?;
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+            .execute(&mut conn)
+            .await
+            .context("creating the scratch database")?;
         conn.close().await.ok();
-        let pool = PgPoolOptions::new().max_connections(connections).connect_with(admin.clone().database(&name)).await?;
+        let pool =
+            PgPoolOptions::new().max_connections(connections).connect_with(admin.clone().database(&name)).await?;
         reachspark_store::MIGRATOR.run(&pool).await.context("migrating the scratch database")?;
         Ok(Self { admin, name, pool })
     }

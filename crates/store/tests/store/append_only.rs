@@ -37,10 +37,11 @@ async fn the_application_role_may_only_read_and_append() {
     let store = db.store().await;
     store.append(&ctx(), vec![append(Uuid::new_v4(), 0, vec![event(1)])]).await.unwrap();
     let mut raw = PgConnection::connect(db.url()).await.unwrap();
-    let role_exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reachspark_app')")
-        .fetch_one(&mut raw)
-        .await
-        .unwrap();
+    let role_exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reachspark_app')")
+            .fetch_one(&mut raw)
+            .await
+            .unwrap();
     assert!(role_exists, "the migration creates the application role");
     let mut tx = raw.begin().await.unwrap();
     sqlx::query("SET LOCAL ROLE reachspark_app").execute(&mut *tx).await.unwrap();

@@ -57,7 +57,9 @@ async fn a_rejected_command_writes_nothing_and_a_retry_returns_the_first_result(
     let other = CommandContext::new(Actor::agent("lead_finder"), Utc::now());
     let rejected = bus.execute::<Lead>(&other, lead, None, discover("Ada", URL, Utc::now()).into()).await;
     assert!(matches!(rejected, Err(CommandError::Rejected(LeadError::AlreadyDiscovered))), "{rejected:?}");
-    let stale = bus.execute::<Lead>(&other, lead, Some(0), OptOut { source: OptOutSource::Person, at: Utc::now() }.into()).await;
+    let stale = bus
+        .execute::<Lead>(&other, lead, Some(0), OptOut { source: OptOutSource::Person, at: Utc::now() }.into())
+        .await;
     assert!(matches!(stale, Err(CommandError::Conflict { expected: 0, actual: 1, .. })), "{stale:?}");
     assert_eq!(bus.store().read_stream(lead, 0).await.unwrap().len(), 1);
 }
@@ -71,7 +73,12 @@ async fn concurrent_commands_without_expected_versions_all_land_by_retrying() {
     let mut limits = SendingLimits::linkedin();
     limits.min_spacing_seconds = 0;
     limits.ramp_up_days = 0;
-    let register = RegisterSenderAccount { channel: Channel::LinkedIn, provider: "sandbox".to_owned(), limits, at: Utc::now() - Duration::days(30) };
+    let register = RegisterSenderAccount {
+        channel: Channel::LinkedIn,
+        provider: "sandbox".to_owned(),
+        limits,
+        at: Utc::now() - Duration::days(30),
+    };
     bus.execute::<SenderAccount>(&ctx, account, Some(0), register.into()).await.unwrap();
     let at = Utc::now();
     let reservations = (0..8).map(|i| {
@@ -84,7 +91,8 @@ async fn concurrent_commands_without_expected_versions_all_land_by_retrying() {
                 action_type: ActionType::ProfileView,
                 at: at + Duration::seconds(i),
             };
-            bus.execute::<SenderAccount>(&CommandContext::new(Actor::agent("outreach"), at), account, None, slot.into()).await
+            bus.execute::<SenderAccount>(&CommandContext::new(Actor::agent("outreach"), at), account, None, slot.into())
+                .await
         }
     });
     let results = join_all(reservations).await;
@@ -98,7 +106,12 @@ async fn drafted_and_allocated(bus: &CommandBus, lead: Uuid, account: Uuid) -> U
     let now = Utc::now();
     let ctx = || CommandContext::new(Actor::agent("test"), now);
     bus.execute::<Lead>(&ctx(), lead, None, discover("Ada", URL, now).into()).await.unwrap();
-    let allocate = AllocateLead { account_id: account, priority: 5, decision: decision(DecisionKind::Allocation, "account"), at: now };
+    let allocate = AllocateLead {
+        account_id: account,
+        priority: 5,
+        decision: decision(DecisionKind::Allocation, "account"),
+        at: now,
+    };
     bus.execute::<Lead>(&ctx(), lead, None, allocate.into()).await.unwrap();
     let message_id = Uuid::new_v4();
     let draft = DraftMessage {
@@ -115,7 +128,12 @@ async fn drafted_and_allocated(bus: &CommandBus, lead: Uuid, account: Uuid) -> U
         at: now,
     };
     bus.execute::<Lead>(&ctx(), lead, None, draft.into()).await.unwrap();
-    let register = RegisterSenderAccount { channel: Channel::LinkedIn, provider: "sandbox".to_owned(), limits: SendingLimits::linkedin(), at: now - Duration::days(60) };
+    let register = RegisterSenderAccount {
+        channel: Channel::LinkedIn,
+        provider: "sandbox".to_owned(),
+        limits: SendingLimits::linkedin(),
+        at: now - Duration::days(60),
+    };
     bus.execute::<SenderAccount>(&ctx(), account, Some(0), register.into()).await.unwrap();
     message_id
 }
@@ -126,7 +144,14 @@ async fn a_send_reservation_writes_the_lead_and_the_account_in_one_transaction()
     let bus = CommandBus::new(db.store().await);
     let (lead, account) = (Uuid::new_v4(), Uuid::new_v4());
     let message_id = drafted_and_allocated(&bus, lead, account).await;
-    let reserve = ReserveSend { lead_id: lead, account_id: account, message_id, reservation_id: Uuid::new_v4(), action_type: ActionType::Message, at: Utc::now() };
+    let reserve = ReserveSend {
+        lead_id: lead,
+        account_id: account,
+        message_id,
+        reservation_id: Uuid::new_v4(),
+        action_type: ActionType::Message,
+        at: Utc::now(),
+    };
     let ctx = CommandContext::new(Actor::agent("outreach"), Utc::now());
     let reserved = bus.reserve_send(&ctx, reserve.clone()).await.unwrap();
     assert_eq!(reserved.events.len(), 2);
@@ -147,7 +172,14 @@ async fn an_opted_out_lead_gets_no_slot_on_any_account_and_nothing_is_written() 
     bus.execute::<Lead>(&ctx, lead, None, OptOut { source: OptOutSource::Reply, at: Utc::now() }.into()).await.unwrap();
     crate::support::settle(bus.store()).await;
     let before = bus.store().read_all(Position::START, 1000).await.unwrap().len();
-    let reserve = ReserveSend { lead_id: lead, account_id: account, message_id, reservation_id: Uuid::new_v4(), action_type: ActionType::Message, at: Utc::now() };
+    let reserve = ReserveSend {
+        lead_id: lead,
+        account_id: account,
+        message_id,
+        reservation_id: Uuid::new_v4(),
+        action_type: ActionType::Message,
+        at: Utc::now(),
+    };
     let refused = bus.reserve_send(&CommandContext::new(Actor::agent("outreach"), Utc::now()), reserve).await;
     assert!(matches!(refused, Err(CommandError::Rejected(ReserveSendError::Lead(LeadError::OptedOut)))), "{refused:?}");
     crate::support::settle(bus.store()).await;

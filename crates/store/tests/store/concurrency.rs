@@ -61,7 +61,8 @@ async fn a_command_across_two_streams_lands_in_one_transaction_or_not_at_all() {
     assert!(matches!(err, Err(StoreError::Conflict { stream_id, expected: 0 }) if stream_id == account), "{err:?}");
     assert!(store.read_stream(lead, 0).await.unwrap().is_empty());
 
-    let outcome = store.append(&ctx(), vec![append(lead, 0, vec![event(1)]), append(account, 1, vec![event(2)])]).await.unwrap();
+    let outcome =
+        store.append(&ctx(), vec![append(lead, 0, vec![event(1)]), append(account, 1, vec![event(2)])]).await.unwrap();
     assert_eq!(outcome.events.len(), 2);
     assert_eq!(outcome.events[0].transaction_id, outcome.events[1].transaction_id);
     assert_eq!((outcome.events[0].stream_id, outcome.events[1].stream_id), (lead, account));

@@ -20,8 +20,19 @@ async fn rediscovery_under_another_spelling_hits_the_same_stream() {
     let db = TestDb::new().await;
     let bus = CommandBus::new(db.store().await);
     let first = lead_id(&bus, "https://www.linkedin.com/in/ada-lovelace");
-    bus.execute::<Lead>(&ctx(), first, None, discover("Ada", "https://www.linkedin.com/in/ada-lovelace", Utc::now()).into()).await.unwrap();
-    for spelling in ["http://linkedin.com/in/ada-lovelace/", "HTTPS://LINKEDIN.COM/IN/ADA-LOVELACE", "linkedin.com/in/Ada-Lovelace?trk=x"] {
+    bus.execute::<Lead>(
+        &ctx(),
+        first,
+        None,
+        discover("Ada", "https://www.linkedin.com/in/ada-lovelace", Utc::now()).into(),
+    )
+    .await
+    .unwrap();
+    for spelling in [
+        "http://linkedin.com/in/ada-lovelace/",
+        "HTTPS://LINKEDIN.COM/IN/ADA-LOVELACE",
+        "linkedin.com/in/Ada-Lovelace?trk=x",
+    ] {
         let id = lead_id(&bus, spelling);
         assert_eq!(id, first, "{spelling}");
         let again = bus.execute::<Lead>(&ctx(), id, None, discover("Ada L.", spelling, Utc::now()).into()).await;
@@ -34,10 +45,14 @@ async fn an_opted_out_person_cannot_be_added_again() {
     let db = TestDb::new().await;
     let bus = CommandBus::new(db.store().await);
     let id = lead_id(&bus, "linkedin.com/in/grace-hopper");
-    bus.execute::<Lead>(&ctx(), id, None, discover("Grace", "linkedin.com/in/grace-hopper", Utc::now()).into()).await.unwrap();
+    bus.execute::<Lead>(&ctx(), id, None, discover("Grace", "linkedin.com/in/grace-hopper", Utc::now()).into())
+        .await
+        .unwrap();
     bus.execute::<Lead>(&ctx(), id, None, OptOut { source: OptOutSource::Reply, at: Utc::now() }.into()).await.unwrap();
     let again = lead_id(&bus, "https://www.linkedin.com/in/grace-hopper/");
-    let refused = bus.execute::<Lead>(&ctx(), again, None, discover("Grace", "linkedin.com/in/grace-hopper", Utc::now()).into()).await;
+    let refused = bus
+        .execute::<Lead>(&ctx(), again, None, discover("Grace", "linkedin.com/in/grace-hopper", Utc::now()).into())
+        .await;
     assert!(matches!(refused, Err(CommandError::Rejected(LeadError::OptedOut))), "{refused:?}");
 }
 
@@ -49,7 +64,8 @@ async fn an_erased_person_cannot_be_added_again_and_the_store_refuses_their_data
     let id = lead_id(&bus, url);
     bus.execute::<Lead>(&ctx(), id, None, discover("Alan", url, Utc::now()).into()).await.unwrap();
     let erase = ErasePersonalData { requested_by: Actor::person("dpo"), at: Utc::now() };
-    let erased = bus.erase_personal_data(&CommandContext::new(Actor::person("dpo"), Utc::now()), id, erase).await.unwrap();
+    let erased =
+        bus.erase_personal_data(&CommandContext::new(Actor::person("dpo"), Utc::now()), id, erase).await.unwrap();
     assert!(erased.state.is_erased());
     assert!(bus.store().is_erased(id).await.unwrap());
     let (state, _) = bus.load::<Lead>(id).await.unwrap();
@@ -58,7 +74,11 @@ async fn an_erased_person_cannot_be_added_again_and_the_store_refuses_their_data
     let refused = bus.execute::<Lead>(&ctx(), id, None, discover("Alan", url, Utc::now()).into()).await;
     assert!(matches!(refused, Err(CommandError::Rejected(LeadError::Erased))), "{refused:?}");
     // Even a client that skips the aggregate cannot write personal data for the subject.
-    let raw = reachspark_store::NewEvent { event_type: "NoteAdded".to_owned(), schema_version: 1, payload: json!({"text": {"$pii": "Alan"}}) };
+    let raw = reachspark_store::NewEvent {
+        event_type: "NoteAdded".to_owned(),
+        schema_version: 1,
+        payload: json!({"text": {"$pii": "Alan"}}),
+    };
     let direct = bus.store().append(&ctx(), vec![append(id, 2, vec![raw])]).await;
     assert!(matches!(direct, Err(StoreError::SubjectErased { .. })), "{direct:?}");
 }

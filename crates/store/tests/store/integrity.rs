@@ -46,12 +46,13 @@ async fn one_changed_byte_in_one_payload_is_reported_with_its_stream_and_positio
     let store = db.store().await;
     let streams = seed(&store).await;
     let (target, version) = (streams[1], 3);
-    let position: i64 = sqlx::query_scalar("SELECT global_position FROM events WHERE stream_id = $1 AND stream_version = $2")
-        .bind(target)
-        .bind(version)
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let position: i64 =
+        sqlx::query_scalar("SELECT global_position FROM events WHERE stream_id = $1 AND stream_version = $2")
+            .bind(target)
+            .bind(version)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     // "Acme" becomes "Acne": one byte.
     tamper(
         db.url(),
@@ -63,7 +64,10 @@ async fn one_changed_byte_in_one_payload_is_reported_with_its_stream_and_positio
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     let problem = &report.problems[0];
     assert_eq!(problem.kind, ProblemKind::HashMismatch);
-    assert_eq!((problem.stream_id, problem.stream_version, problem.global_position), (Some(target), Some(version), Some(position)));
+    assert_eq!(
+        (problem.stream_id, problem.stream_version, problem.global_position),
+        (Some(target), Some(version), Some(position))
+    );
 }
 
 #[tokio::test]
@@ -88,5 +92,9 @@ async fn a_removed_middle_event_breaks_the_chain() {
     let streams = seed(&store).await;
     tamper(db.url(), &format!("DELETE FROM events WHERE stream_id = '{}' AND stream_version = 2", streams[0])).await;
     let report = store.verify().await.unwrap();
-    assert!(report.problems.iter().any(|p| p.kind == ProblemKind::VersionGap && p.stream_id == Some(streams[0])), "{:?}", report.problems);
+    assert!(
+        report.problems.iter().any(|p| p.kind == ProblemKind::VersionGap && p.stream_id == Some(streams[0])),
+        "{:?}",
+        report.problems
+    );
 }

@@ -24,7 +24,8 @@ async fn dump(pool: &sqlx::PgPool) -> String {
     let mut all = String::new();
     for table in tables {
         let (schema, name): (String, String) = (table.get(0), table.get(1));
-        let rows: Vec<String> = sqlx::query_scalar(&format!(r#"SELECT t::text FROM "{schema}"."{name}" t"#)).fetch_all(pool).await.unwrap();
+        let rows: Vec<String> =
+            sqlx::query_scalar(&format!(r#"SELECT t::text FROM "{schema}"."{name}" t"#)).fetch_all(pool).await.unwrap();
         all.push_str(&rows.join("\n"));
     }
     all
