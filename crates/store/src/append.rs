@@ -14,7 +14,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::crypto::{self, SubjectKey};
-use crate::hash::{event_hash, HashInput, GENESIS};
+use crate::hash::{canonical, event_hash, HashInput, GENESIS};
 use crate::{Store, StoreError, EVENTS_CHANNEL};
 
 /// Who issued a command and why: stored as every event's metadata.
@@ -114,6 +114,12 @@ pub struct AppendOutcome {
     pub replayed: bool,
 }
 
+struct Prepared {
+    rows: Vec<Row_>,
+    /// Keys created by this append for subjects that had none: (subject, wrapped, key).
+    new_keys: Vec<(Uuid, Vec<u8>, SubjectKey)>,
+}
+
 struct Row_ {
     event_id: Uuid,
     stream_type: String,
@@ -126,6 +132,10 @@ struct Row_ {
     hash: [u8; 32],
 }
 
+/// Inserts one command's rows. Appends inside a caller's transaction add a NOTIFY (delivered at
+/// its commit); the pool path notifies after commit instead, through the coalescing notifier,
+/// because a NOTIFY inside the transaction serialises every notifying commit of the database
+/// on one lock and so defeats group commit.
 const INSERT: &str = r"
 WITH ins AS (
     INSERT INTO events (event_id, stream_type, stream_id, stream_version, event_type,
@@ -136,7 +146,7 @@ WITH ins AS (
 )
 SELECT ins.event_id, ins.stream_id, ins.stream_version, ins.global_position,
        ins.transaction_id::text::bigint AS transaction_id
-FROM ins, (SELECT pg_notify($11, '')) AS wake";
+FROM ins";
 
 impl Store {
     /// Appends one command's events to one or more streams, atomically.
@@ -170,34 +180,47 @@ impl Store {
             return Err(StoreError::EmptyAppend);
         }
         let metadata = serde_json::to_value(ctx).expect("command context serialises");
-        let rows = match self.prepare_rows(conn, ctx, &metadata, appends, cached).await {
-            Ok(rows) => rows,
-            Err(err @ StoreError::Conflict { .. }) => {
-                return replay_on(conn, ctx).await?.ok_or(err);
-            }
-            Err(err) => return Err(err),
-        };
-        match insert(conn, &rows, &metadata).await {
-            Ok(events) => {
-                if cached {
-                    for row in &rows {
-                        self.remember_head(row.stream_id, row.stream_version, row.hash);
-                    }
+        // New subjects get their key inside the append statement itself; only when that
+        // guess is wrong (the subject already has a key, or a tombstone) is it looked up.
+        let mut speculative = cached;
+        loop {
+            let prepared = match self.prepare_rows(conn, ctx, &metadata, &appends, cached, speculative).await {
+                Ok(prepared) => prepared,
+                Err(err @ StoreError::Conflict { .. }) => {
+                    return replay_on(conn, ctx).await?.ok_or(err);
                 }
-                Ok(AppendOutcome { events, replayed: false })
-            }
-            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => {
-                // Inside a caller's transaction the failed statement aborted it: nothing more
-                // can be read on it, and the caller must roll back anyway.
-                if cached {
-                    if let Some(outcome) = replay_on(conn, ctx).await? {
-                        return Ok(outcome);
+                Err(err) => return Err(err),
+            };
+            let rows = &prepared.rows;
+            match insert(conn, rows, &metadata, !cached, &prepared.new_keys).await {
+                Ok(events) => {
+                    for (subject, _, key) in prepared.new_keys {
+                        self.inner.keyring.remember(subject, key);
                     }
+                    if cached {
+                        for row in rows {
+                            self.remember_head(row.stream_id, row.stream_version, row.hash);
+                        }
+                        self.appended();
+                    }
+                    return Ok(AppendOutcome { events, replayed: false });
                 }
-                let (stream_id, expected) = conflicting_stream(db.try_downcast_ref::<PgDatabaseError>(), &rows);
-                Err(StoreError::Conflict { stream_id, expected })
+                Err(sqlx::Error::Database(db)) if speculative && db.constraint() == Some("subject_keys_pkey") => {
+                    speculative = false;
+                }
+                Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => {
+                    // Inside a caller's transaction the failed statement aborted it: nothing more
+                    // can be read on it, and the caller must roll back anyway.
+                    if cached {
+                        if let Some(outcome) = replay_on(conn, ctx).await? {
+                            return Ok(outcome);
+                        }
+                    }
+                    let (stream_id, expected) = conflicting_stream(db.try_downcast_ref::<PgDatabaseError>(), rows);
+                    return Err(StoreError::Conflict { stream_id, expected });
+                }
+                Err(err) => return Err(err.into()),
             }
-            Err(err) => Err(err.into()),
         }
     }
 
@@ -206,20 +229,32 @@ impl Store {
         conn: &mut PgConnection,
         ctx: &CommandContext,
         metadata: &Value,
-        appends: Vec<StreamAppend>,
+        appends: &[StreamAppend],
         cached: bool,
-    ) -> Result<Vec<Row_>, StoreError> {
-        let prevs = self.prev_hashes(conn, &appends, cached).await?;
+        speculative: bool,
+    ) -> Result<Prepared, StoreError> {
+        let prevs = self.prev_hashes(conn, appends, cached).await?;
+        let metadata = canonical(metadata);
         let mut rows = Vec::new();
-        for (append, mut prev) in appends.into_iter().zip(prevs) {
+        let mut new_keys = Vec::new();
+        for (append, mut prev) in appends.iter().zip(prevs) {
             let mut key: Option<SubjectKey> = None;
-            for (offset, event) in append.events.into_iter().enumerate() {
+            for (offset, event) in append.events.iter().enumerate() {
                 let stream_version = append.expected_version + i64::try_from(offset).expect("batch fits i64") + 1;
                 let event_id = ctx.event_id(rows.len());
-                let mut payload = event.payload;
+                let mut payload = event.payload.clone();
                 if crypto::has_personal_data(&payload) {
                     if key.is_none() {
-                        key = Some(self.subject_key(append.stream_id).await?);
+                        let subject = append.stream_id;
+                        key = Some(match self.inner.keyring.cached(subject) {
+                            Some(known) => known,
+                            None if speculative && append.expected_version == 0 => {
+                                let (fresh, wrapped) = self.inner.keyring.new_subject_key(subject);
+                                new_keys.push((subject, wrapped, fresh.clone()));
+                                fresh
+                            }
+                            None => self.subject_key(subject).await?,
+                        });
                     }
                     crypto::seal(&mut payload, key.as_ref().expect("set above"), append.stream_id);
                 }
@@ -233,7 +268,7 @@ impl Store {
                         event_type: &event.event_type,
                         schema_version: event.schema_version,
                         payload: &payload,
-                        metadata,
+                        metadata: &metadata,
                     },
                 );
                 rows.push(Row_ {
@@ -241,7 +276,7 @@ impl Store {
                     stream_type: append.stream_type.clone(),
                     stream_id: append.stream_id,
                     stream_version,
-                    event_type: event.event_type,
+                    event_type: event.event_type.clone(),
                     schema_version: event.schema_version,
                     payload,
                     prev_hash: prev,
@@ -250,7 +285,7 @@ impl Store {
                 prev = hash;
             }
         }
-        Ok(rows)
+        Ok(Prepared { rows, new_keys })
     }
 
     /// The hash each append chains onto: from the head cache, else one query for all misses.
@@ -305,8 +340,29 @@ impl Store {
     }
 }
 
-async fn insert(conn: &mut PgConnection, rows: &[Row_], metadata: &Value) -> Result<Vec<AppendedEvent>, sqlx::Error> {
-    let results = sqlx::query(INSERT)
+async fn insert(
+    conn: &mut PgConnection,
+    rows: &[Row_],
+    metadata: &Value,
+    notify_at_commit: bool,
+    new_keys: &[(Uuid, Vec<u8>, SubjectKey)],
+) -> Result<Vec<AppendedEvent>, sqlx::Error> {
+    let mut sql = String::from(INSERT);
+    let mut next_param = 11;
+    if !new_keys.is_empty() {
+        // A plain INSERT: a subject that already has a key fails the statement on
+        // `subject_keys_pkey`, and the caller falls back to looking the key up.
+        sql = sql.replacen(
+            "WITH ins AS (",
+            "WITH new_keys AS (INSERT INTO subject_keys (subject_id, wrapped_key) SELECT * FROM UNNEST($11::uuid[], $12::bytea[])), ins AS (",
+            1,
+        );
+        next_param = 13;
+    }
+    if notify_at_commit {
+        sql.push_str(&format!(", (SELECT pg_notify(${next_param}, '')) AS wake"));
+    }
+    let mut query = sqlx::query(&sql)
         .bind(rows.iter().map(|r| r.event_id).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.stream_type.as_str()).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.stream_id).collect::<Vec<_>>())
@@ -316,10 +372,16 @@ async fn insert(conn: &mut PgConnection, rows: &[Row_], metadata: &Value) -> Res
         .bind(rows.iter().map(|r| &r.payload).collect::<Vec<_>>())
         .bind(vec![metadata; rows.len()])
         .bind(rows.iter().map(|r| r.prev_hash.as_slice()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.hash.as_slice()).collect::<Vec<_>>())
-        .bind(EVENTS_CHANNEL)
-        .fetch_all(&mut *conn)
-        .await?;
+        .bind(rows.iter().map(|r| r.hash.as_slice()).collect::<Vec<_>>());
+    if !new_keys.is_empty() {
+        query = query
+            .bind(new_keys.iter().map(|k| k.0).collect::<Vec<_>>())
+            .bind(new_keys.iter().map(|k| k.1.as_slice()).collect::<Vec<_>>());
+    }
+    if notify_at_commit {
+        query = query.bind(EVENTS_CHANNEL);
+    }
+    let results = query.fetch_all(&mut *conn).await?;
     let mut events: Vec<AppendedEvent> = results.iter().map(appended_from_row).collect();
     // RETURNING does not promise input order.
     events.sort_by_key(|e| rows.iter().position(|r| r.event_id == e.event_id));

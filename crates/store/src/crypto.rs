@@ -89,8 +89,10 @@ impl std::fmt::Debug for Keyring {
 }
 
 fn seal_bytes(cipher: &XChaCha20Poly1305, aad: &[u8], plain: &[u8]) -> Vec<u8> {
+    // 192-bit random nonces never repeat in practice; the thread-local CSPRNG (ChaCha, seeded
+    // and periodically reseeded from the OS) spares a system call per sealed field.
     let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    rand::thread_rng().fill_bytes(&mut nonce);
     let sealed = cipher
         .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
         .expect("XChaCha20-Poly1305 encryption does not fail for in-memory buffers");

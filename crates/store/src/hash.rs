@@ -19,7 +19,8 @@ pub(crate) struct HashInput<'a> {
     pub(crate) event_type: &'a str,
     pub(crate) schema_version: i32,
     pub(crate) payload: &'a Value,
-    pub(crate) metadata: &'a Value,
+    /// The metadata in canonical form ([`canonical_json`]), computed once per command.
+    pub(crate) metadata: &'a [u8],
 }
 
 fn put(hasher: &mut Sha256, bytes: &[u8]) {
@@ -40,10 +41,15 @@ pub(crate) fn event_hash(prev: &[u8; 32], input: &HashInput<'_>) -> [u8; 32] {
     let mut buf = Vec::with_capacity(512);
     canonical_json(input.payload, &mut buf);
     put(&mut hasher, &buf);
-    buf.clear();
-    canonical_json(input.metadata, &mut buf);
-    put(&mut hasher, &buf);
+    put(&mut hasher, input.metadata);
     hasher.finalize().into()
+}
+
+/// The canonical bytes of a value.
+pub(crate) fn canonical(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    canonical_json(value, &mut out);
+    out
 }
 
 /// Writes JSON with object keys sorted bytewise and no insignificant whitespace.

@@ -64,6 +64,8 @@ struct Inner {
     /// event at that version is immutable, and an append on an old version hits the unique key.
     heads: Mutex<LruCache<Uuid, (i64, [u8; 32])>>,
     wake: watch::Sender<u64>,
+    /// Set after a committed append; the notifier task turns it into one NOTIFY.
+    notify_pending: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -83,6 +85,7 @@ impl Store {
                 keyring: Keyring::new(master),
                 heads: Mutex::new(LruCache::new(size)),
                 wake: watch::Sender::new(0),
+                notify_pending: Arc::new(tokio::sync::Notify::new()),
             }),
         };
         store.start_listener().await?;

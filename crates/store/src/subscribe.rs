@@ -19,14 +19,26 @@ use crate::{Inner, Store, StoreError, ERASURE_CHANNEL, EVENTS_CHANNEL};
 
 /// How often a waiting reader looks again without a notification.
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// At most one cross-process NOTIFY per this interval: readers in other processes learn of an
+/// append at most this much later, and a busy writer sends a few hundred NOTIFYs a second
+/// instead of one per append.
+const NOTIFY_INTERVAL: Duration = Duration::from_millis(5);
 
 impl Store {
     pub(crate) async fn start_listener(&self) -> Result<(), StoreError> {
         let mut listener = PgListener::connect_with(self.pool()).await?;
         listener.listen_all([EVENTS_CHANNEL, ERASURE_CHANNEL]).await?;
         let weak = std::sync::Arc::downgrade(&self.inner);
-        tokio::spawn(listen(listener, weak));
+        tokio::spawn(listen(listener, weak.clone()));
+        tokio::spawn(notify_after_commit(weak));
         Ok(())
+    }
+
+    /// Called after a committed append on the pool path: wakes this process's readers at once,
+    /// and asks the notifier to tell the other processes.
+    pub(crate) fn appended(&self) {
+        self.inner.wake.send_modify(|n| *n = n.wrapping_add(1));
+        self.inner.notify_pending.notify_one();
     }
 
     /// Erases a subject's personal data everywhere: destroys its data key (keeping a tombstone
@@ -104,6 +116,32 @@ impl Store {
     }
 }
 
+/// Sends one NOTIFY for any number of appends that committed while the previous one was on
+/// its way: under load that is one small statement per few appends, not one per append.
+async fn notify_after_commit(store: Weak<Inner>) {
+    loop {
+        let pending = {
+            let Some(inner) = store.upgrade() else { return };
+            let notified = inner.notify_pending.clone();
+            drop(inner);
+            notified
+        };
+        if tokio::time::timeout(Duration::from_secs(5), pending.notified()).await.is_err() {
+            continue;
+        }
+        let Some(inner) = store.upgrade() else { return };
+        if inner.pool.is_closed() {
+            return;
+        }
+        if let Err(err) = sqlx::query("SELECT pg_notify($1, '')").bind(EVENTS_CHANNEL).execute(&inner.pool).await {
+            // Other processes' readers fall back to polling until the next NOTIFY goes through.
+            tracing::warn!(error = %err, "could not NOTIFY other processes of an append");
+        }
+        drop(inner);
+        tokio::time::sleep(NOTIFY_INTERVAL).await;
+    }
+}
+
 async fn listen(mut listener: PgListener, store: Weak<Inner>) {
     loop {
         let received = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await;
@@ -118,6 +156,7 @@ async fn listen(mut listener: PgListener, store: Weak<Inner>) {
             Ok(Ok(_)) => {
                 inner.wake.send_modify(|n| *n = n.wrapping_add(1));
             }
+            Ok(Err(_)) if inner.pool.is_closed() => return,
             Ok(Err(err)) => {
                 // PgListener reconnects on the next recv; notifications in between are lost,
                 // so wake every reader to look again.

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::hash::{event_hash, HashInput, GENESIS};
+use crate::hash::{canonical, event_hash, HashInput, GENESIS};
 use crate::read::Position;
 use crate::{Store, StoreError};
 
@@ -159,7 +159,7 @@ impl Store {
                         event_type: row.get("event_type"),
                         schema_version: row.get("schema_version"),
                         payload: &payload,
-                        metadata: &metadata,
+                        metadata: &canonical(&metadata),
                     },
                 );
                 if recomputed != stored {

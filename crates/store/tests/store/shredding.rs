@@ -77,3 +77,26 @@ async fn personal_data_is_never_stored_in_plaintext_and_is_gone_after_erasure() 
     assert!(matches!(again, Err(StoreError::SubjectErased { subject: s }) if s == subject), "{again:?}");
     store.append(&ctx(), vec![append(subject, 2, vec![event(3)])]).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_new_stream_for_a_subject_erased_before_discovery_is_refused_personal_data() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let subject = Uuid::new_v4();
+    // Erasure requested before we ever stored anything: a tombstone with no key.
+    store.shred_subject_key(subject).await.unwrap();
+    let refused = store.append(&ctx(), vec![append(subject, 0, vec![personal(NAME)])]).await;
+    assert!(matches!(refused, Err(StoreError::SubjectErased { .. })), "{refused:?}");
+    assert!(store.read_stream(subject, 0).await.unwrap().is_empty(), "nothing was written");
+
+    // Another process (cold cache, same master key) adds personal data under the existing key.
+    let master = MasterKey::generate();
+    let encoded = master.to_base64();
+    let first = db.store_with(master).await;
+    let other = Uuid::new_v4();
+    first.append(&ctx(), vec![append(other, 0, vec![personal("Grace Hopper")])]).await.unwrap();
+    let second = db.store_with(MasterKey::from_base64(&encoded).unwrap()).await;
+    second.append(&ctx(), vec![append(other, 1, vec![personal("Grace B. Hopper")])]).await.unwrap();
+    let names: Vec<_> = first.read_stream(other, 0).await.unwrap().iter().map(|e| e.payload["name"].clone()).collect();
+    assert_eq!(names, vec![json!({"$pii": "Grace Hopper"}), json!({"$pii": "Grace B. Hopper"})]);
+}
