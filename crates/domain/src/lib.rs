@@ -134,6 +134,11 @@ pub(crate) mod testing {
         Decision::new(kind, "output", "fixture rationale", Actor::agent("test"), Engine::rules("v1"))
     }
 
+    /// A valid human approval decision by `by` with `output` (`approved` or `rejected`).
+    pub(crate) fn approval(by: &Actor, output: &str) -> Decision {
+        Decision::new(DecisionKind::Approval, output, "reviewed against the campaign brief", by.clone(), Engine::Human)
+    }
+
     /// A time in the week of Monday 2025-03-03 (UTC), e.g. `at(3, 9, 0)` is that Monday 9:00.
     pub(crate) fn at(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 3, day, hour, minute, 0).single().expect("a valid test time")

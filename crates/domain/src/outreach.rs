@@ -74,7 +74,7 @@ mod tests {
     };
     use crate::pii::Pii;
     use crate::sender_account::{Channel, SenderAccount, SenderAccountEvent, SendingLimits};
-    use crate::testing::{at, decision};
+    use crate::testing::{approval, at, decision};
 
     const LEAD: Uuid = Uuid::from_u128(0x1EAD);
     const ACCOUNT: Uuid = Uuid::from_u128(0xA1);
@@ -214,8 +214,14 @@ mod tests {
         assert_eq!(outcome, Err(ReserveSendError::Lead(LeadError::ApprovalRequired(MSG))));
         let mut commands = drafted_lead(true);
         commands.push(
-            ApproveMessage { message_id: MSG, by: Actor::person("reviewer"), edited_body: None, at: at(3, 9, 5) }
-                .into(),
+            ApproveMessage {
+                message_id: MSG,
+                by: Actor::person("reviewer"),
+                edited_body: None,
+                decision: approval(&Actor::person("reviewer"), "approved"),
+                at: at(3, 9, 5),
+            }
+            .into(),
         );
         assert!(reserve_send(&lead_after(commands), &account(flat(), []), reserve()).is_ok());
     }
@@ -228,6 +234,7 @@ mod tests {
                 message_id: MSG,
                 by: Actor::person("r"),
                 reason: Pii::new("tone".to_owned()),
+                decision: approval(&Actor::person("r"), "rejected"),
                 at: at(3, 9, 5),
             }
             .into(),

@@ -69,10 +69,21 @@ crate::commands! {
         message_id: Uuid,
         by: Actor,
         edited_body: Option<Pii<String>>,
+        /// An [`Approval`](crate::decision::DecisionKind::Approval) decision with output
+        /// `approved`, decided by `by` (engine typically [`Human`](crate::decision::Engine::Human)).
+        decision: Decision,
         at: DateTime<Utc>,
     }
     /// A person rejects a draft.
-    RejectMessage { message_id: Uuid, by: Actor, reason: Pii<String>, at: DateTime<Utc> }
+    RejectMessage {
+        message_id: Uuid,
+        by: Actor,
+        reason: Pii<String>,
+        /// An [`Approval`](crate::decision::DecisionKind::Approval) decision with output
+        /// `rejected`, decided by `by`; its rationale holds no personal data (unlike `reason`).
+        decision: Decision,
+        at: DateTime<Utc>,
+    }
     /// The provider accepted a scheduled message.
     RecordSent { message_id: Uuid, provider_message_id: String, at: DateTime<Utc> }
     /// Sending a scheduled message failed.

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::state::MessageStatus;
 use super::types::ContactStatus;
 use crate::decision::DecisionError;
+use crate::event::Actor;
 use crate::sender_account::{ActionType, Channel};
 
 /// A rejected lead command.
@@ -43,6 +44,22 @@ pub enum LeadError {
     /// The attached decision is malformed or of the wrong kind.
     #[error("invalid decision: {0}")]
     InvalidDecision(#[from] DecisionError),
+    /// A human decision must be recorded as decided by the actor who issued the command.
+    #[error("the decision names {decided_by:?} as its decider, but the command is by {by:?}")]
+    DecisionActorMismatch {
+        /// The command's actor.
+        by: Actor,
+        /// The decision's `decided_by`.
+        decided_by: Actor,
+    },
+    /// An approval's decision must say "approved", a rejection's "rejected".
+    #[error("the decision's output is {actual:?}, but the command {expected}")]
+    DecisionOutputMismatch {
+        /// What the command does: "approved" or "rejected".
+        expected: &'static str,
+        /// The decision's output.
+        actual: String,
+    },
     /// Scores run from 1 to 10.
     #[error("score {0} is outside 1..=10")]
     ScoreOutOfRange(u8),

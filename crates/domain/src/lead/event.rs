@@ -74,10 +74,19 @@ pub enum LeadEvent {
         edited: bool,
         /// The edited text; present exactly when `edited`.
         edited_body: Option<Pii<String>>,
+        /// The approval decision (kind `Approval`, output `approved`, decided by `by`).
+        decision: Decision,
         at: DateTime<Utc>,
     },
     /// A person rejected a draft; it can never be sent.
-    MessageRejected { message_id: Uuid, by: Actor, reason: Pii<String>, at: DateTime<Utc> },
+    MessageRejected {
+        message_id: Uuid,
+        by: Actor,
+        reason: Pii<String>,
+        /// The approval decision (kind `Approval`, output `rejected`, decided by `by`).
+        decision: Decision,
+        at: DateTime<Utc>,
+    },
     /// A send slot was reserved on a sender account (written with that account's
     /// `SendSlotReserved`, in one transaction). `at` is the slot's time.
     MessageScheduled {

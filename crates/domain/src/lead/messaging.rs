@@ -14,7 +14,8 @@ use super::error::LeadError;
 use super::event::LeadEvent;
 use super::state::{LeadState, MessageRecord, MessageStatus};
 use super::types::{ContactStatus, FailureKind, Step};
-use crate::decision::DecisionKind;
+use crate::decision::{Decision, DecisionKind};
+use crate::event::Actor;
 use crate::sender_account::{ActionType, Channel};
 
 type Outcome = Result<Vec<LeadEvent>, LeadError>;
@@ -114,11 +115,13 @@ pub(super) fn approve(state: &LeadState, c: ApproveMessage, name: &'static str) 
     if !matches!(message.status, MessageStatus::Drafted | MessageStatus::AwaitingApproval) {
         return Err(LeadState::wrong_state(c.message_id, message, name));
     }
+    check_approval_decision(&c.decision, &c.by, "approved")?;
     Ok(vec![LeadEvent::MessageApproved {
         message_id: c.message_id,
         by: c.by,
         edited: c.edited_body.is_some(),
         edited_body: c.edited_body,
+        decision: c.decision,
         at: c.at,
     }])
 }
@@ -130,7 +133,27 @@ pub(super) fn reject(state: &LeadState, c: RejectMessage, name: &'static str) ->
     if !matches!(message.status, MessageStatus::Drafted | MessageStatus::AwaitingApproval | MessageStatus::Approved) {
         return Err(LeadState::wrong_state(c.message_id, message, name));
     }
-    Ok(vec![LeadEvent::MessageRejected { message_id: c.message_id, by: c.by, reason: c.reason, at: c.at }])
+    check_approval_decision(&c.decision, &c.by, "rejected")?;
+    Ok(vec![LeadEvent::MessageRejected {
+        message_id: c.message_id,
+        by: c.by,
+        reason: c.reason,
+        decision: c.decision,
+        at: c.at,
+    }])
+}
+
+/// An approval or rejection records an `Approval` decision made by the command's actor. The
+/// engine is not checked: it is `Human` today, an approval policy may decide later.
+fn check_approval_decision(decision: &Decision, by: &Actor, expected: &'static str) -> Result<(), LeadError> {
+    decision.validate(DecisionKind::Approval)?;
+    if decision.decided_by != *by {
+        return Err(LeadError::DecisionActorMismatch { by: by.clone(), decided_by: decision.decided_by.clone() });
+    }
+    if decision.output != expected {
+        return Err(LeadError::DecisionOutputMismatch { expected, actual: decision.output.clone() });
+    }
+    Ok(())
 }
 
 /// The lead's half of a send reservation.

@@ -127,7 +127,13 @@ fn one_of_each() -> Vec<LeadEvent> {
         drafted(MSG, Step::First, true),
         LeadEvent::MessageApprovalRequested { message_id: MSG, at: when_at(3) },
         approved(MSG),
-        LeadEvent::MessageRejected { message_id: MSG, by: Actor::person("r"), reason: pii("no"), at: when_at(3) },
+        LeadEvent::MessageRejected {
+            message_id: MSG,
+            by: Actor::person("r"),
+            reason: pii("no"),
+            decision: approval(&Actor::person("r"), "rejected"),
+            at: when_at(3),
+        },
         scheduled(MSG),
         sent(MSG),
         LeadEvent::MessageSendFailed {

@@ -1,9 +1,31 @@
 //! Drafts, approval, sends, replies and follow-ups.
 
 use super::*;
+use crate::decision::{Decision, DecisionError, Engine};
 
 fn approve(message_id: Uuid, edited_body: Option<Pii<String>>) -> ApproveMessage {
-    ApproveMessage { message_id, by: Actor::person("reviewer"), edited_body, at: at(3, 9, 20) }
+    ApproveMessage {
+        message_id,
+        by: reviewer(),
+        edited_body,
+        decision: approval(&reviewer(), "approved"),
+        at: at(3, 9, 20),
+    }
+}
+
+fn reject(message_id: Uuid) -> RejectMessage {
+    RejectMessage {
+        message_id,
+        by: reviewer(),
+        reason: pii("too pushy"),
+        decision: approval(&reviewer(), "rejected"),
+        at: at(3, 9, 20),
+    }
+}
+
+fn rejected(message_id: Uuid) -> LeadEvent {
+    let c = reject(message_id);
+    LeadEvent::MessageRejected { message_id: c.message_id, by: c.by, reason: c.reason, decision: c.decision, at: c.at }
 }
 
 fn record_sent(message_id: Uuid) -> RecordSent {
@@ -57,9 +79,10 @@ fn approval_is_requested_then_given_with_the_edit_recorded() {
     let state = given(draft_needing_approval).when(approve(MSG, Some(pii("Dear Ada, ...")))).then([
         LeadEvent::MessageApproved {
             message_id: MSG,
-            by: Actor::person("reviewer"),
+            by: reviewer(),
             edited: true,
             edited_body: Some(pii("Dear Ada, ...")),
+            decision: approval(&reviewer(), "approved"),
             at: at(3, 9, 20),
         },
     ]);
@@ -69,16 +92,89 @@ fn approval_is_requested_then_given_with_the_edit_recorded() {
 }
 
 #[test]
-fn rejected_drafts_cannot_be_approved() {
-    let rejected = LeadEvent::MessageRejected {
-        message_id: MSG,
-        by: Actor::person("reviewer"),
-        reason: pii("too pushy"),
-        at: at(3, 9, 20),
+fn an_approval_records_the_reviewers_decision() {
+    let events = given([discovered(), allocated(), drafted(MSG, Step::First, true)]).when(approve(MSG, None)).events();
+    let [LeadEvent::MessageApproved { decision, by, .. }] = &events[..] else {
+        panic!("expected one MessageApproved, got {events:?}");
     };
-    given([discovered(), allocated(), drafted(MSG, Step::First, true), rejected]).when(approve(MSG, None)).then_error(
-        LeadError::InvalidMessageState { message_id: MSG, status: MessageStatus::Rejected, command: "ApproveMessage" },
-    );
+    assert_eq!(decision.kind, DecisionKind::Approval);
+    assert_eq!(decision.output, "approved");
+    assert_eq!(decision.engine, Engine::Human);
+    assert_eq!(&decision.decided_by, by);
+}
+
+#[test]
+fn an_approval_needs_a_valid_decision_of_the_approval_kind() {
+    let draft_needing_approval = [discovered(), allocated(), drafted(MSG, Step::First, true)];
+    let wrong_kind = ApproveMessage {
+        decision: Decision { decided_by: reviewer(), ..decision(DecisionKind::Draft) },
+        ..approve(MSG, None)
+    };
+    given(draft_needing_approval.clone()).when(wrong_kind).then_error(LeadError::InvalidDecision(
+        DecisionError::WrongKind { expected: DecisionKind::Approval, actual: DecisionKind::Draft },
+    ));
+    let no_rationale = ApproveMessage {
+        decision: Decision { rationale: " ".to_owned(), ..approval(&reviewer(), "approved") },
+        ..approve(MSG, None)
+    };
+    given(draft_needing_approval)
+        .when(no_rationale)
+        .then_error(LeadError::InvalidDecision(DecisionError::MissingRationale));
+}
+
+#[test]
+fn an_approval_must_be_decided_by_the_approving_actor() {
+    let someone_else = Actor::person("someone-else");
+    let impersonated = ApproveMessage { decision: approval(&someone_else, "approved"), ..approve(MSG, None) };
+    given([discovered(), allocated(), drafted(MSG, Step::First, true)])
+        .when(impersonated)
+        .then_error(LeadError::DecisionActorMismatch { by: reviewer(), decided_by: someone_else });
+    // The same person as an agent is another actor.
+    let agent = Actor::agent("reviewer");
+    let as_agent = ApproveMessage { decision: approval(&agent, "approved"), ..approve(MSG, None) };
+    given([discovered(), allocated(), drafted(MSG, Step::First, true)])
+        .when(as_agent)
+        .then_error(LeadError::DecisionActorMismatch { by: reviewer(), decided_by: agent });
+}
+
+#[test]
+fn an_approval_whose_decision_says_rejected_is_refused_and_vice_versa() {
+    let contradicting = ApproveMessage { decision: approval(&reviewer(), "rejected"), ..approve(MSG, None) };
+    given([discovered(), allocated(), drafted(MSG, Step::First, true)])
+        .when(contradicting)
+        .then_error(LeadError::DecisionOutputMismatch { expected: "approved", actual: "rejected".to_owned() });
+    let contradicting = RejectMessage { decision: approval(&reviewer(), "approved"), ..reject(MSG) };
+    given([discovered(), allocated(), drafted(MSG, Step::First, true)])
+        .when(contradicting)
+        .then_error(LeadError::DecisionOutputMismatch { expected: "rejected", actual: "approved".to_owned() });
+}
+
+#[test]
+fn a_rejection_records_the_reviewers_decision_and_checks_it() {
+    let draft_needing_approval = [discovered(), allocated(), drafted(MSG, Step::First, true)];
+    let state = given(draft_needing_approval.clone()).when(reject(MSG)).then([rejected(MSG)]);
+    assert_eq!(state.message(MSG).map(|m| m.status), Some(MessageStatus::Rejected));
+    let wrong_kind =
+        RejectMessage { decision: Decision { decided_by: reviewer(), ..decision(DecisionKind::Draft) }, ..reject(MSG) };
+    given(draft_needing_approval.clone()).when(wrong_kind).then_error(LeadError::InvalidDecision(
+        DecisionError::WrongKind { expected: DecisionKind::Approval, actual: DecisionKind::Draft },
+    ));
+    let someone_else = Actor::person("someone-else");
+    let impersonated = RejectMessage { decision: approval(&someone_else, "rejected"), ..reject(MSG) };
+    given(draft_needing_approval)
+        .when(impersonated)
+        .then_error(LeadError::DecisionActorMismatch { by: reviewer(), decided_by: someone_else });
+}
+
+#[test]
+fn rejected_drafts_cannot_be_approved() {
+    given([discovered(), allocated(), drafted(MSG, Step::First, true), rejected(MSG)])
+        .when(approve(MSG, None))
+        .then_error(LeadError::InvalidMessageState {
+            message_id: MSG,
+            status: MessageStatus::Rejected,
+            command: "ApproveMessage",
+        });
     given([discovered(), allocated()]).when(approve(MSG, None)).then_error(LeadError::UnknownMessage(MSG));
 }
 

@@ -12,7 +12,7 @@ use crate::decision::DecisionKind;
 use crate::event::Actor;
 use crate::pii::Pii;
 use crate::sender_account::{ActionType, Channel};
-use crate::testing::{self, at, decision};
+use crate::testing::{self, approval, at, decision};
 
 const CAMPAIGN: Uuid = Uuid::from_u128(0xC);
 const ACCOUNT: Uuid = Uuid::from_u128(0xA1);
@@ -101,12 +101,17 @@ fn drafted(message_id: Uuid, step: Step, requires_approval: bool) -> LeadEvent {
     }
 }
 
+fn reviewer() -> Actor {
+    Actor::person("reviewer")
+}
+
 fn approved(message_id: Uuid) -> LeadEvent {
     LeadEvent::MessageApproved {
         message_id,
-        by: Actor::person("reviewer"),
+        by: reviewer(),
         edited: false,
         edited_body: None,
+        decision: approval(&reviewer(), "approved"),
         at: at(3, 9, 20),
     }
 }
