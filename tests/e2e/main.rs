@@ -3,5 +3,6 @@
 
 mod audit;
 mod embedded;
+mod projections;
 mod serve;
 mod support;

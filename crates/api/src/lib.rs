@@ -34,13 +34,25 @@ async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers.
+/// How many events a projection may lag before the instance reports itself not ready.
+pub const READY_MAX_LAG: i64 = 10_000;
+
+/// Readiness: the database answers, and no read model has failed or lags too far behind.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(state.store.pool()).await {
-        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ready", "database": "ok" }))),
+    let statuses = match reachspark_projections::status::status(&state.store).await {
+        Ok(statuses) => statuses,
         Err(err) => {
             tracing::warn!(error = %err, "readiness check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": "unreachable" })))
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "unreachable" })),
+            );
         }
-    }
+    };
+    let ready = statuses.iter().all(|s| s.state != "failed" && s.lag <= READY_MAX_LAG);
+    let projections: serde_json::Map<String, serde_json::Value> =
+        statuses.iter().map(|s| (s.name.clone(), json!({ "state": s.state, "lag": s.lag }))).collect();
+    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready { "ready" } else { "degraded" };
+    (code, Json(json!({ "status": status, "database": "ok", "projections": projections })))
 }

@@ -57,6 +57,9 @@ pub(crate) enum Command {
     /// Integrity of the event log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Read models: status, rebuild, resume.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
     /// Benchmarks; each prints its figures and the ratio to a baseline measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -103,9 +106,47 @@ pub(crate) enum AuditCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub(crate) enum ProjectionsCommand {
+    /// Each projection's position, lag and state.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild one projection (or all) into shadow tables and swap them in.
+    Rebuild {
+        /// The projection; all when omitted.
+        name: Option<String>,
+        /// Events per batch.
+        #[arg(long, default_value_t = 5_000)]
+        batch: i64,
+    },
+    /// Clear a failed projection so it retries the event it stopped on.
+    Resume {
+        /// The projection.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
     /// Append throughput through the real store path against plain INSERTs of identical rows.
     Append(AppendBench),
+    /// Full rebuild of every read model against reading the log alone.
+    Projections(ProjectionsBench),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ProjectionsBench {
+    /// Events to seed (a realistic mix of lead, account and campaign events).
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) events: usize,
+    /// Events per rebuild batch.
+    #[arg(long, default_value_t = 5_000)]
+    pub(crate) batch: i64,
+    /// Rounds of (read alone, rebuild); medians are reported.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) rounds: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,6 +8,7 @@ mod audit;
 mod bench;
 mod config;
 mod database;
+mod projections;
 mod serve;
 mod telemetry;
 
@@ -16,6 +17,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::config::{Cli, Command};
+
+/// The event and read-model paths allocate many small JSON values; mimalloc makes that
+/// markedly cheaper than glibc's allocator (docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -42,6 +48,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }),
         Command::Audit(cmd) => audit::run(&database, cmd).await,
+        Command::Projections(cmd) => projections::run(&database, cmd).await,
         Command::Bench(cmd) => bench::run(&database, cmd).await.map(|()| ExitCode::SUCCESS),
     };
     database.close().await;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use reachspark_api::{router, AppState};
+use reachspark_projections::runner::{self, RunnerConfig};
 use reachspark_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +26,14 @@ pub(crate) async fn run(
 
     let stop = CancellationToken::new();
     let checkpoints = tokio::spawn(checkpoint_loop(store.clone(), args.checkpoint_secs, stop.clone()));
+    let projections = reachspark_projections::all();
+    runner::ensure_ready(&store, &projections).await.context("creating the read models")?;
+    let mut runners = Vec::new();
+    for projection in projections {
+        let name = projection.name();
+        let task = tokio::spawn(runner::run(store.clone(), projection, RunnerConfig::default(), stop.clone()));
+        runners.push((name, task));
+    }
     let server_stop = stop.clone();
     let server = axum::serve(listener, router(AppState::new(store)))
         .with_graceful_shutdown(async move { server_stop.cancelled().await });
@@ -38,6 +47,13 @@ pub(crate) async fn run(
     let served = server.await;
     stop.cancel();
     checkpoints.await.context("checkpoint task panicked")?;
+    for (name, task) in runners {
+        match task.await {
+            Ok(Ok(())) => tracing::info!(projection = name, "projection runner stopped"),
+            Ok(Err(err)) => tracing::error!(projection = name, error = %err, "projection runner ended with an error"),
+            Err(err) => tracing::error!(projection = name, error = %err, "projection runner panicked"),
+        }
+    }
     served.context("HTTP server failed")?;
     tracing::info!("HTTP server stopped");
     Ok(())

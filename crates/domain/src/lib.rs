@@ -1,4 +1,4 @@
-//! ReachSpark's domain model: value objects, the Lead, Sender-account and Campaign aggregates
+//! ReachSpark's domain model: value objects, the Lead, Sender-account, Campaign and Agent aggregates
 //! (each an [`esrs::Aggregate`]), their commands and past-tense events, and the decision record
 //! that explains every automated choice.
 //!
@@ -46,6 +46,7 @@ macro_rules! commands {
 }
 pub(crate) use commands;
 
+pub mod agent;
 pub mod campaign;
 pub mod decision;
 pub mod event;
@@ -55,6 +56,7 @@ pub mod outreach;
 pub mod pii;
 pub mod sender_account;
 
+pub use agent::{Agent, AgentCommand, AgentError, AgentEvent, AgentState};
 pub use campaign::{Campaign, CampaignCommand, CampaignError, CampaignEvent, CampaignState};
 pub use decision::{Decision, DecisionError, DecisionKind, Engine, Factor};
 pub use event::{Actor, ActorKind, DomainEvent, UpcastError};

@@ -1,1 +1,66 @@
-//! placeholder
+//! Projections: the read models in schema `read` that front ends, analysts and the API query.
+//!
+//! A [`Projection`] owns tables, creates them with [`Projection::schema_sql`] (in `read`, or in a
+//! shadow schema during a rebuild) and applies batches of decoded events to them. The
+//! [`runner`] feeds it through the store's gap-free reader and moves its checkpoint in the same
+//! transaction as its writes, so every event is applied exactly once, also across a crash.
+//!
+//! Depends on `reachspark-domain` and `reachspark-store`; knows nothing of HTTP or GraphQL.
+
+pub mod as_of;
+mod copy;
+mod envelope;
+pub mod models;
+pub mod rebuild;
+pub mod runner;
+pub mod status;
+pub mod workload;
+
+use async_trait::async_trait;
+use sqlx::PgConnection;
+
+pub use envelope::{Decoded, Envelope};
+
+/// The schema analysts and the API read.
+pub const READ_SCHEMA: &str = "read";
+
+/// A read model.
+#[async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// Stable name: the checkpoint's key and the advisory lock's.
+    fn name(&self) -> &'static str;
+
+    /// The tables it owns, unqualified; a rebuild swaps exactly these.
+    fn tables(&self) -> &'static [&'static str];
+
+    /// Idempotent DDL creating its tables (and indexes) in `schema`.
+    fn schema_sql(&self, schema: &str) -> Vec<String>;
+
+    /// Applies `events` (in log order, after this projection's checkpoint) to its tables in
+    /// `schema`, on `tx`. Must not commit. An error rolls the batch back.
+    async fn apply(&self, tx: &mut PgConnection, schema: &str, events: &[Envelope]) -> Result<(), ProjectionError>;
+}
+
+/// A projection could not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The database refused a write.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] reachspark_store::StoreError),
+    /// The event makes no sense for this model (a bug, or a corrupt log).
+    #[error("event {event_id}: {reason}")]
+    Event {
+        /// The event.
+        event_id: uuid::Uuid,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Every read model, in the order the runner starts them.
+pub fn all() -> Vec<std::sync::Arc<dyn Projection>> {
+    models::all()
+}

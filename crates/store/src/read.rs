@@ -96,7 +96,10 @@ impl RecordedEvent {
         };
         let payload = E::upcast(&self.event_type, self.schema_version, self.payload.clone())
             .map_err(|e| decode_err(e.to_string()))?;
-        serde_json::from_value(serde_json::json!({ "type": self.event_type, "data": payload }))
+        // `type` first: read from a JSON object (keys sorted, so `data` would come first) the
+        // adjacently tagged enum would have to buffer the whole payload before picking a variant.
+        let fields = [(Value::from("type"), Value::from(self.event_type.as_str())), (Value::from("data"), payload)];
+        E::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields.into_iter()))
             .map_err(|e| decode_err(e.to_string()))
     }
 }
@@ -147,19 +150,28 @@ impl Store {
 
     /// Like [`Store::read_all`] but leaves personal data sealed (for integrity checks and copies).
     pub async fn read_all_sealed(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM events
-             WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
-               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-             ORDER BY transaction_id, global_position
-             LIMIT $3"
-        ))
+        // The page of positions comes from an index-only scan; the rows are then fetched by
+        // primary key and put in order here. Asked in one piece, the planner tends to choose a
+        // sequential scan and a sort of the wide rows, ~50x slower on a large log.
+        let rows = sqlx::query(
+            "WITH page AS MATERIALIZED (
+                 SELECT global_position FROM events
+                 WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
+                   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                 ORDER BY transaction_id, global_position
+                 LIMIT $3)
+             SELECT e.global_position, e.transaction_id::text::bigint AS transaction_id, e.event_id, e.stream_type,
+                    e.stream_id, e.stream_version, e.event_type, e.schema_version, e.payload, e.metadata, e.recorded_at
+             FROM page JOIN events e USING (global_position)",
+        )
         .bind(after.transaction_id.to_string())
         .bind(after.global_position)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.iter().map(raw_from_row).collect())
+        let mut events: Vec<RecordedEvent> = rows.iter().map(raw_from_row).collect();
+        events.sort_unstable_by_key(RecordedEvent::position);
+        Ok(events)
     }
 
     /// The last position a gap-free reader can reach now (the head of the log).
@@ -175,6 +187,11 @@ impl Store {
             transaction_id: r.get("transaction_id"),
             global_position: r.get("global_position"),
         }))
+    }
+
+    /// Opens the personal data of events read with [`Store::read_all_sealed`].
+    pub async fn open_personal_data(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.open_all(events).await
     }
 
     /// Opens the personal data of a batch, fetching the keys it needs in one query.

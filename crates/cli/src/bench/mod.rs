@@ -2,6 +2,7 @@
 //! reported as medians over rounds. Each bench runs in a scratch database it drops afterwards.
 
 mod append;
+mod projections;
 mod scratch;
 
 use crate::config::BenchCommand;
@@ -10,6 +11,7 @@ use crate::database::Database;
 pub(crate) async fn run(database: &Database, command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Append(args) => append::run(database, args).await,
+        BenchCommand::Projections(args) => projections::run(database, args).await,
     }
 }
 

@@ -1,0 +1,17 @@
+//! What may be asked of an agent's stream. Time comes in with the command.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::event::{AlertKind, ErrorKind};
+
+crate::commands! {
+    /// A command to the Agent aggregate; build one from its struct with `.into()`.
+    enum AgentCommand;
+
+    /// Record an error; `context` holds codes and ids, no personal data.
+    RaiseError { kind: ErrorKind, context: String, command: Option<String>, at: DateTime<Utc> }
+    /// Publish the report of `day`; once per day.
+    PublishDailyReport { day: NaiveDate, report_markdown: String, at: DateTime<Utc> }
+    /// Ask a person to look at a change in performance.
+    RaiseAlert { alert: AlertKind, detail: String, at: DateTime<Utc> }
+}

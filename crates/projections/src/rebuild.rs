@@ -1,0 +1,174 @@
+//! Rebuilding read models from the whole log into shadow tables, then swapping them in one
+//! transaction: queries keep reading the old tables until the swap commits.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reachspark_store::{Position, Store};
+use sqlx::{Connection, PgConnection};
+
+use crate::runner::{decode_all, RunnerError};
+use crate::{Envelope, Projection, READ_SCHEMA};
+
+const SHADOW: &str = "read_rebuild";
+
+/// How far a rebuild is.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Events applied so far.
+    pub done: u64,
+    /// Events in the log when the rebuild started (it also applies those arriving meanwhile).
+    pub total: u64,
+    /// Time since the start.
+    pub elapsed: Duration,
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone)]
+pub struct RebuildReport {
+    /// Events applied.
+    pub events: u64,
+    /// Wall time, swap included.
+    pub elapsed: Duration,
+    /// The rebuilt projections.
+    pub projections: Vec<&'static str>,
+    /// Time each projection spent applying batches (the rest is reading, decoding and commits).
+    pub apply_time: Vec<(&'static str, Duration)>,
+}
+
+/// Rebuilds `projections` from the first event. One rebuild at a time across processes; live
+/// runners keep serving the old tables meanwhile and continue on the new ones after the swap.
+pub async fn rebuild(
+    store: &Store,
+    projections: &[Arc<dyn Projection>],
+    batch: i64,
+    mut on_progress: impl FnMut(Progress) + Send,
+) -> Result<RebuildReport, RunnerError> {
+    let started = Instant::now();
+    let mut guard = PgConnection::connect_with(&store.pool().connect_options()).await?;
+    let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('reachspark.projections.rebuild'))")
+        .fetch_one(&mut guard)
+        .await?;
+    if !free {
+        return Err(RunnerError::RebuildBusy);
+    }
+    crate::runner::ensure_ready(store, projections).await?;
+    let mut setup = store.pool().begin().await?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut *setup).await?;
+    sqlx::query(&format!("CREATE SCHEMA {SHADOW}")).execute(&mut *setup).await?;
+    for projection in projections {
+        for sql in projection.schema_sql(SHADOW) {
+            sqlx::query(&sql).execute(&mut *setup).await?;
+        }
+    }
+    setup.commit().await?;
+
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(store.pool()).await?;
+    let total = u64::try_from(total).unwrap_or(0);
+    let mut cursor = Position::START;
+    let mut done = 0_u64;
+    let mut apply_time: Vec<(&'static str, Duration)> =
+        projections.iter().map(|p| (p.name(), Duration::ZERO)).collect();
+    // The next page is read and decoded while the current one is applied: reading is mostly
+    // the server turning jsonb into text and the client parsing it, writing is the server
+    // updating tables, and the two overlap on separate connections.
+    let mut next = tokio::spawn(fetch(store.clone(), cursor, batch));
+    loop {
+        let envelopes =
+            next.await.map_err(|e| RunnerError::Store(reachspark_store::StoreError::Config(e.to_string())))??;
+        if envelopes.is_empty() {
+            break;
+        }
+        cursor = envelopes.last().map_or(cursor, |e| e.recorded.position());
+        next = tokio::spawn(fetch(store.clone(), cursor, batch));
+        let mut tx = store.pool().begin().await?;
+        apply_all(&mut tx, projections, &envelopes, &mut apply_time).await?;
+        tx.commit().await?;
+        done += envelopes.len() as u64;
+        on_progress(Progress { done, total, elapsed: started.elapsed() });
+    }
+
+    // Swap: wait for the live runners' current batches, apply what arrived meanwhile, and move
+    // the shadow tables in, all in one transaction.
+    let mut tx = store.pool().begin().await?;
+    for projection in projections {
+        sqlx::query("SELECT 1 FROM read.projection_checkpoints WHERE name = $1 FOR UPDATE")
+            .bind(projection.name())
+            .execute(&mut *tx)
+            .await?;
+    }
+    loop {
+        let events = store.read_all(cursor, batch).await?;
+        if events.is_empty() {
+            break;
+        }
+        let envelopes = decode(events)?;
+        cursor = envelopes.last().map_or(cursor, |e| e.recorded.position());
+        apply_all(&mut tx, projections, &envelopes, &mut apply_time).await?;
+        done += envelopes.len() as u64;
+    }
+    for projection in projections {
+        for table in projection.tables() {
+            sqlx::query(&format!("DROP TABLE IF EXISTS {READ_SCHEMA}.{table} CASCADE")).execute(&mut *tx).await?;
+            sqlx::query(&format!("ALTER TABLE {SHADOW}.{table} SET SCHEMA {READ_SCHEMA}")).execute(&mut *tx).await?;
+        }
+        // Views and anything else the projection keeps beside its tables.
+        for sql in projection.schema_sql(READ_SCHEMA) {
+            sqlx::query(&sql).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "UPDATE read.projection_checkpoints SET transaction_id = $2, global_position = $3, events_applied = $4,
+                 state = 'running', error = NULL, failed_event_id = NULL, failed_position = NULL, updated_at = now()
+             WHERE name = $1",
+        )
+        .bind(projection.name())
+        .bind(cursor.transaction_id)
+        .bind(cursor.global_position)
+        .bind(i64::try_from(done).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(&format!("DROP SCHEMA {SHADOW} CASCADE")).execute(&mut *tx).await?;
+    tx.commit().await?;
+    guard.close().await.ok();
+    on_progress(Progress { done, total, elapsed: started.elapsed() });
+    Ok(RebuildReport {
+        events: done,
+        elapsed: started.elapsed(),
+        projections: projections.iter().map(|p| p.name()).collect(),
+        apply_time,
+    })
+}
+
+async fn fetch(store: Store, after: Position, batch: i64) -> Result<Vec<Envelope>, RunnerError> {
+    let events = store.read_all(after, batch).await?;
+    decode(events)
+}
+
+fn decode(events: Vec<reachspark_store::RecordedEvent>) -> Result<Vec<Envelope>, RunnerError> {
+    decode_all(events).map_err(|bad| {
+        RunnerError::Store(reachspark_store::StoreError::Decode {
+            event_id: bad.event_id,
+            event_type: bad.event_type,
+            schema_version: bad.schema_version,
+            reason: bad.reason,
+        })
+    })
+}
+
+async fn apply_all(
+    tx: &mut PgConnection,
+    projections: &[Arc<dyn Projection>],
+    envelopes: &[Envelope],
+    apply_time: &mut [(&'static str, Duration)],
+) -> Result<(), RunnerError> {
+    for (projection, (_, spent)) in projections.iter().zip(apply_time.iter_mut()) {
+        let started = Instant::now();
+        projection
+            .apply(tx, SHADOW, envelopes)
+            .await
+            .map_err(|error| RunnerError::Projection { projection: projection.name(), error })?;
+        *spent += started.elapsed();
+    }
+    Ok(())
+}

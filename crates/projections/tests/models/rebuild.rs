@@ -1,0 +1,82 @@
+//! Rebuilds: queries read the old tables until the swap, which is one transaction.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use reachspark_projections::rebuild::rebuild;
+use reachspark_projections::runner;
+use reachspark_store::testing::TestDb;
+use reachspark_store::MasterKey;
+use uuid::Uuid;
+
+use crate::fixtures::{drain, seed};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn while_a_rebuild_runs_queries_read_the_old_tables() {
+    let db = TestDb::new().await;
+    let key = MasterKey::generate().to_base64();
+    let store = db.store_with(MasterKey::from_base64(&key).unwrap()).await;
+    let all = reachspark_projections::all();
+    runner::ensure_ready(&store, &all).await.unwrap();
+    seed(&store, 3, 60).await;
+    drain(&store, &all, 100).await;
+    // A row no event produced: it lives exactly as long as the old tables.
+    let marker = Uuid::new_v4();
+    sqlx::query("INSERT INTO read.leads (lead_id, contact_status, stream_version) VALUES ($1, 'Marker', 0)")
+        .bind(marker)
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+    let (progressed, paused) = (mpsc::channel::<u64>(), mpsc::channel::<()>());
+    let (progress_tx, progress_rx) = progressed;
+    let (resume_tx, resume_rx) = paused;
+    // The rebuild runs on a thread and runtime of its own, so that holding it still in its
+    // progress callback blocks nothing the test needs.
+    let url = db.url().to_owned();
+    let rebuilding = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let store = reachspark_store::Store::connect(&url, 4, MasterKey::from_base64(&key).unwrap()).await.unwrap();
+            let mut first = true;
+            rebuild(&store, &reachspark_projections::all(), 50, move |p| {
+                if first && p.done < p.total {
+                    first = false;
+                    progress_tx.send(p.done).unwrap();
+                    resume_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+                }
+            })
+            .await
+        })
+    });
+    let done =
+        tokio::task::spawn_blocking(move || progress_rx.recv_timeout(Duration::from_secs(60)).unwrap()).await.unwrap();
+    assert!(done > 0);
+    let during: i64 = sqlx::query_scalar("SELECT count(*) FROM read.leads WHERE lead_id = $1")
+        .bind(marker)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(during, 1, "mid-rebuild, queries still answer from the old table");
+    let shadow: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM read_rebuild.leads").fetch_one(store.pool()).await.unwrap();
+    assert!(shadow > 0, "the shadow table is being filled");
+    resume_tx.send(()).unwrap();
+    let report = tokio::task::spawn_blocking(move || rebuilding.join().unwrap()).await.unwrap().unwrap();
+    assert!(report.events > 0);
+
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM read.leads WHERE lead_id = $1")
+        .bind(marker)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(after, 0, "the swap replaced the table");
+    let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM read.leads").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(leads, 60);
+    let shadow_left: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'read_rebuild')")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert!(!shadow_left);
+}
