@@ -33,8 +33,15 @@ pub trait Projection: Send + Sync + 'static {
     /// The tables it owns, unqualified; a rebuild swaps exactly these.
     fn tables(&self) -> &'static [&'static str];
 
-    /// Idempotent DDL creating its tables (and indexes) in `schema`.
+    /// Idempotent DDL creating its tables in `schema`, with the keys its writes rely on.
     fn schema_sql(&self, schema: &str) -> Vec<String>;
+
+    /// Idempotent DDL for indexes its writes do not need. A rebuild creates them after the
+    /// bulk load (much cheaper than maintaining them row by row); the live path creates them
+    /// with the tables.
+    fn index_sql(&self, _schema: &str) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Applies `events` (in log order, after this projection's checkpoint) to its tables in
     /// `schema`, on `tx`. Must not commit. An error rolls the batch back.

@@ -88,6 +88,14 @@ pub async fn rebuild(
         on_progress(Progress { done, total, elapsed: started.elapsed() });
     }
 
+    let mut indexing = store.pool().begin().await?;
+    for projection in projections {
+        for sql in projection.index_sql(SHADOW) {
+            sqlx::query(&sql).execute(&mut *indexing).await?;
+        }
+    }
+    indexing.commit().await?;
+
     // Swap: wait for the live runners' current batches, apply what arrived meanwhile, and move
     // the shadow tables in, all in one transaction.
     let mut tx = store.pool().begin().await?;
@@ -113,7 +121,7 @@ pub async fn rebuild(
             sqlx::query(&format!("ALTER TABLE {SHADOW}.{table} SET SCHEMA {READ_SCHEMA}")).execute(&mut *tx).await?;
         }
         // Views and anything else the projection keeps beside its tables.
-        for sql in projection.schema_sql(READ_SCHEMA) {
+        for sql in projection.schema_sql(READ_SCHEMA).into_iter().chain(projection.index_sql(READ_SCHEMA)) {
             sqlx::query(&sql).execute(&mut *tx).await?;
         }
         sqlx::query(

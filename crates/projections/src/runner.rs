@@ -87,7 +87,7 @@ pub async fn ensure_ready(store: &Store, projections: &[Arc<dyn Projection>]) ->
     let mut tx = store.pool().begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('reachspark.projections.ddl'))").execute(&mut *tx).await?;
     for projection in projections {
-        for sql in projection.schema_sql(READ_SCHEMA) {
+        for sql in projection.schema_sql(READ_SCHEMA).into_iter().chain(projection.index_sql(READ_SCHEMA)) {
             sqlx::query(&sql).execute(&mut *tx).await?;
         }
         sqlx::query("INSERT INTO read.projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")

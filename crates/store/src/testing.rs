@@ -111,3 +111,22 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Waits until every committed event is visible to gap-free readers. Their barrier is the
+/// oldest running transaction of the whole server, and other tests' databases share the server,
+/// so a test that appends and then reads must wait for it.
+pub async fn settle(store: &Store) {
+    for _ in 0..1000 {
+        let visible: bool = sqlx::query_scalar(
+            "SELECT count(*) FILTER (WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())) = count(*) FROM events",
+        )
+        .fetch_one(store.pool())
+        .await
+        .expect("count visible events");
+        if visible {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("committed events never became visible to gap-free readers");
+}

@@ -31,17 +31,22 @@ impl Projection for Decisions {
     }
 
     fn schema_sql(&self, schema: &str) -> Vec<String> {
-        vec![
-            format!(
-                "CREATE TABLE IF NOT EXISTS {schema}.decisions (
-                    event_id uuid PRIMARY KEY, subject_type text NOT NULL, subject_id uuid NOT NULL,
+        vec![format!(
+            "CREATE TABLE IF NOT EXISTS {schema}.decisions (
+                    event_id uuid NOT NULL, subject_type text NOT NULL, subject_id uuid NOT NULL,
                     event_type text NOT NULL, kind text NOT NULL, output text NOT NULL,
                     decided_by_kind text NOT NULL, decided_by text NOT NULL, engine text NOT NULL,
                     policy_version text, provider text, model text, prompt_hash text, response_hash text,
                     confidence double precision NOT NULL, propensity double precision, factors jsonb NOT NULL,
                     rationale text NOT NULL, based_on uuid[] NOT NULL, global_position bigint NOT NULL,
                     decided_at timestamptz NOT NULL)"
-            ),
+        )]
+    }
+
+    fn index_sql(&self, schema: &str) -> Vec<String> {
+        // Insert-only: the key and the lookups are indexes built after a rebuild's bulk load.
+        vec![
+            format!("CREATE UNIQUE INDEX IF NOT EXISTS decisions_key ON {schema}.decisions (event_id)"),
             format!(
                 "CREATE INDEX IF NOT EXISTS decisions_subject_idx ON {schema}.decisions (subject_id, global_position)"
             ),

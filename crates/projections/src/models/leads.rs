@@ -99,7 +99,18 @@ impl Projection for Leads {
                     channel text, step text, status text NOT NULL, ai_generated boolean NOT NULL,
                     account_id uuid, drafted_at timestamptz, sent_at timestamptz)"
             ),
+            // Erasure blanks a lead's messages by lead id, also during a rebuild.
             format!("CREATE INDEX IF NOT EXISTS lead_messages_lead_idx ON {schema}.lead_messages (lead_id)"),
+        ]
+    }
+
+    fn index_sql(&self, schema: &str) -> Vec<String> {
+        vec![
+            format!(
+                "CREATE INDEX IF NOT EXISTS leads_campaign_status_idx ON {schema}.leads (campaign_id, contact_status)"
+            ),
+            format!("CREATE INDEX IF NOT EXISTS leads_assigned_idx ON {schema}.leads (assigned_to)"),
+            format!("CREATE INDEX IF NOT EXISTS leads_score_idx ON {schema}.leads (quality_score DESC)"),
         ]
     }
 

@@ -78,8 +78,14 @@ impl Projection for Timeline {
             "CREATE TABLE IF NOT EXISTS {schema}.lead_timeline (
                 lead_id uuid NOT NULL, stream_version bigint NOT NULL, global_position bigint NOT NULL,
                 event_id uuid NOT NULL, event_type text NOT NULL, summary text NOT NULL,
-                actor_kind text, actor_id text, recorded_at timestamptz NOT NULL,
-                PRIMARY KEY (lead_id, stream_version))"
+                actor_kind text, actor_id text, recorded_at timestamptz NOT NULL)"
+        )]
+    }
+
+    fn index_sql(&self, schema: &str) -> Vec<String> {
+        // Insert-only: the key is a unique index, built after a rebuild's bulk load.
+        vec![format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS lead_timeline_key ON {schema}.lead_timeline (lead_id, stream_version)"
         )]
     }
 

@@ -1,7 +1,5 @@
 //! Seeding real logs and comparing read models with a rebuild.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use rand::SeedableRng;
 use reachspark_domain::Actor;
@@ -55,23 +53,7 @@ pub(crate) async fn seed(store: &Store, seed: u64, leads: u64) -> usize {
     count
 }
 
-/// Waits until every committed event is visible to the gap-free reader (the barrier is
-/// server-wide, and other tests share the server).
-pub(crate) async fn settle(store: &Store) {
-    for _ in 0..1000 {
-        let visible: bool = sqlx::query_scalar(
-            "SELECT count(*) FILTER (WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())) = count(*) FROM events",
-        )
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-        if visible {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("events never became visible");
-}
+pub(crate) use reachspark_store::testing::settle;
 
 /// Runs `step` for every projection until all are idle.
 pub(crate) async fn drain(store: &Store, projections: &[std::sync::Arc<dyn Projection>], batch: i64) {

@@ -1,8 +1,6 @@
 //! A world for read-model tests: real domain commands through the store's command bus, the
 //! log read back and decoded, and a model applied to it in one batch or split in two.
 
-use std::time::Duration;
-
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use esrs::Aggregate;
 use reachspark_domain::decision::{Decision, DecisionKind, Engine};
@@ -12,7 +10,7 @@ use reachspark_domain::sender_account::{ActionType, Channel, RegisterSenderAccou
 use reachspark_domain::{Actor, DomainEvent, Pii};
 use reachspark_projections::{Envelope, Projection};
 use reachspark_store::testing::TestDb;
-use reachspark_store::{CommandBus, CommandContext, Position, Store};
+use reachspark_store::{CommandBus, CommandContext, Position};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -144,23 +142,7 @@ impl World {
     }
 }
 
-/// Waits until every committed event is visible to gap-free readers. The barrier is the oldest
-/// running transaction of the whole server, and other tests' databases share the server.
-pub(crate) async fn settle(store: &Store) {
-    for _ in 0..1000 {
-        let all_visible: bool = sqlx::query_scalar(
-            "SELECT count(*) FILTER (WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())) = count(*) FROM events",
-        )
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-        if all_visible {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("committed events never became visible to gap-free readers");
-}
+pub(crate) use reachspark_store::testing::settle;
 
 /// Creates `model`'s tables in `schema` (twice: the DDL must be idempotent) and applies
 /// `batches`, each in its own transaction.

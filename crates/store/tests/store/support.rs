@@ -1,10 +1,8 @@
 //! Builders shared by the store tests.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use reachspark_domain::Actor;
-use reachspark_store::{CommandContext, NewEvent, Store, StreamAppend};
+use reachspark_store::{CommandContext, NewEvent, StreamAppend};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -28,23 +26,7 @@ pub(crate) fn append(stream_id: Uuid, expected_version: i64, events: Vec<NewEven
     StreamAppend { stream_type: "lead".to_owned(), stream_id, expected_version, events }
 }
 
-/// Waits until every committed event is visible to gap-free readers. The barrier is the oldest
-/// running transaction of the whole server, and other tests' databases share the server.
-pub(crate) async fn settle(store: &Store) {
-    for _ in 0..1000 {
-        let all_visible: bool = sqlx::query_scalar(
-            "SELECT count(*) FILTER (WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())) = count(*) FROM events",
-        )
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-        if all_visible {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("committed events never became visible to gap-free readers");
-}
+pub(crate) use reachspark_store::testing::settle;
 
 pub(crate) mod domain {
     //! Domain commands for the aggregate-level store tests.
