@@ -67,6 +67,7 @@ pub async fn rebuild(
     let total = u64::try_from(total).unwrap_or(0);
     let mut cursor = Position::START;
     let mut done = 0_u64;
+    let mut batches = 0_u64;
     let mut apply_time: Vec<(&'static str, Duration)> =
         projections.iter().map(|p| (p.name(), Duration::ZERO)).collect();
     // The next page is read and decoded while the current one is applied: reading is mostly
@@ -85,6 +86,12 @@ pub async fn rebuild(
         apply_all(&mut tx, projections, &envelopes, &mut apply_time).await?;
         tx.commit().await?;
         done += envelopes.len() as u64;
+        batches += 1;
+        if batches.is_power_of_two() {
+            // Fresh shadow tables have no statistics; without them the planner may turn the
+            // projections' per-batch key lookups into sequential scans as the tables grow.
+            analyze(store, projections).await?;
+        }
         on_progress(Progress { done, total, elapsed: started.elapsed() });
     }
 
@@ -146,6 +153,15 @@ pub async fn rebuild(
         projections: projections.iter().map(|p| p.name()).collect(),
         apply_time,
     })
+}
+
+async fn analyze(store: &Store, projections: &[Arc<dyn Projection>]) -> Result<(), RunnerError> {
+    for projection in projections {
+        for table in projection.tables() {
+            sqlx::query(&format!("ANALYZE {SHADOW}.{table}")).execute(store.pool()).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn fetch(store: Store, after: Position, batch: i64) -> Result<Vec<Envelope>, RunnerError> {
