@@ -3,6 +3,7 @@
 
 mod audit;
 mod embedded;
+mod graphql;
 mod projections;
 mod serve;
 mod support;

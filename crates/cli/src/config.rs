@@ -63,6 +63,9 @@ pub(crate) enum Command {
     /// Benchmarks; each prints its figures and the ratio to a baseline measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// API tokens (HS256, signed with REACHSPARK_JWT_SECRET).
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 impl Default for Command {
@@ -80,6 +83,15 @@ pub(crate) struct ServeArgs {
     /// Seconds between audit checkpoints (0 disables them).
     #[arg(long, env = "REACHSPARK_CHECKPOINT_SECS", default_value_t = 300)]
     pub(crate) checkpoint_secs: u64,
+
+    /// HS256 secret that API tokens are signed with (at least 32 bytes); mint tokens with
+    /// `reachspark token issue`. Without it (or a public key) /graphql authenticates nobody.
+    #[arg(long, env = "REACHSPARK_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: Option<SecretString>,
+
+    /// RS256 public key (PEM text or a file path), instead of the HS256 secret.
+    #[arg(long, env = "REACHSPARK_JWT_PUBLIC_KEY_PEM")]
+    pub(crate) jwt_public_key: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -166,4 +178,32 @@ pub(crate) struct AppendBench {
     /// Rounds; each runs the store and the plain INSERTs side by side; medians are reported.
     #[arg(long, default_value_t = 5)]
     pub(crate) rounds: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Mint a token and print it on stdout (nothing else goes there).
+    Issue(TokenIssueArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenIssueArgs {
+    /// What the token may do: admin, operator, agent, auditor, analyst, crm_sync.
+    #[arg(long)]
+    pub(crate) role: reachspark_api::auth::Role,
+    /// The subject: a person's login, an agent's identity or a service name.
+    #[arg(long)]
+    pub(crate) sub: String,
+    /// Extra grant; repeatable. `pii` unmasks personal data.
+    #[arg(long = "scope")]
+    pub(crate) scopes: Vec<String>,
+    /// For `--role agent`: lead_finder, sales_manager or outreach.
+    #[arg(long)]
+    pub(crate) agent: Option<reachspark_api::auth::AgentName>,
+    /// Lifetime, e.g. 15m, 1h, 7d.
+    #[arg(long, default_value = "1h")]
+    pub(crate) ttl: humantime::Duration,
+    /// The server's HS256 secret (at least 32 bytes).
+    #[arg(long, env = "REACHSPARK_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: Option<SecretString>,
 }

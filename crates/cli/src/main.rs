@@ -11,6 +11,7 @@ mod database;
 mod projections;
 mod serve;
 mod telemetry;
+mod token;
 
 use std::process::ExitCode;
 
@@ -37,7 +38,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let command = cli.command.unwrap_or_default();
+    let command = match cli.command.unwrap_or_default() {
+        // Minting a token needs the secret only, not the database.
+        Command::Token(cmd) => return token::run(cmd),
+        command => command,
+    };
     let database = database::open(&cli.database).await?;
     let outcome = match command {
         Command::Serve(args) => {
@@ -50,6 +55,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => audit::run(&database, cmd).await,
         Command::Projections(cmd) => projections::run(&database, cmd).await,
         Command::Bench(cmd) => bench::run(&database, cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Token(_) => unreachable!("handled before the database opens"),
     };
     database.close().await;
     outcome

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use reachspark_api::auth::{AuthConfig, Authenticator};
 use reachspark_api::{router, AppState};
 use reachspark_projections::runner::{self, RunnerConfig};
 use reachspark_store::Store;
@@ -35,7 +36,16 @@ pub(crate) async fn run(
         runners.push((name, task));
     }
     let server_stop = stop.clone();
-    let server = axum::serve(listener, router(AppState::new(store)))
+    let auth = match (&args.jwt_secret, &args.jwt_public_key) {
+        (None, None) => {
+            tracing::warn!("no REACHSPARK_JWT_SECRET or REACHSPARK_JWT_PUBLIC_KEY_PEM: /graphql authenticates nobody");
+            None
+        }
+        (secret, key) => Some(Authenticator::new(
+            AuthConfig::from_sources(secret.clone(), key.as_deref()).context("API token configuration")?,
+        )),
+    };
+    let server = axum::serve(listener, router(AppState::new(store, auth)))
         .with_graceful_shutdown(async move { server_stop.cancelled().await });
 
     let trigger = stop.clone();

@@ -11,6 +11,7 @@ pub mod as_of;
 mod copy;
 mod envelope;
 pub mod models;
+pub mod queries;
 pub mod rebuild;
 pub mod runner;
 pub mod status;

@@ -1,0 +1,218 @@
+//! `lead` and `leads`: the seed sheet as a Relay connection, personal data masked without the
+//! `pii` scope.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Enum, InputObject, Object, ID};
+use chrono::{DateTime, Utc};
+use reachspark_projections::queries::{self, LeadCursor, LeadFilter, LeadOrder, LeadRow};
+use reachspark_store::Store;
+use uuid::Uuid;
+
+use super::{ApiError, Code, MAX_PAGE};
+use crate::auth::{Permission, Principal};
+
+/// The verified caller, if it may do `permission`: `UNAUTHENTICATED` without a token,
+/// `FORBIDDEN` when its role may not.
+pub(super) fn allowed<'a>(ctx: &Context<'a>, permission: Permission) -> Result<&'a Principal, ApiError> {
+    let principal = ctx
+        .data_opt::<Principal>()
+        .ok_or_else(|| ApiError::new(Code::Unauthenticated, "a valid bearer token is required"))?;
+    if principal.allows(permission) {
+        Ok(principal)
+    } else {
+        Err(ApiError::new(Code::Forbidden, format!("the {} role may not do this", principal.role.as_str())))
+    }
+}
+
+pub(super) fn store<'a>(ctx: &Context<'a>) -> Result<&'a Store, ApiError> {
+    ctx.data::<Store>().map_err(|e| ApiError::internal(&e.message))
+}
+
+pub(super) fn parse_id(field: &str, id: &ID) -> Result<Uuid, ApiError> {
+    id.parse::<Uuid>().map_err(|_| ApiError::validation(field, "not a UUID"))
+}
+
+/// A lead, as in the seed sheet.
+pub(super) struct Lead {
+    row: LeadRow,
+    pii: bool,
+}
+
+impl Lead {
+    fn personal(&self, value: &Option<String>) -> Option<String> {
+        if self.pii {
+            value.clone()
+        } else {
+            value.as_ref().map(|_| "***".to_owned())
+        }
+    }
+}
+
+#[Object]
+impl Lead {
+    /// Lead ID.
+    async fn id(&self) -> ID {
+        ID(self.row.lead_id.to_string())
+    }
+    /// Name (personal data: masked as `***` without the `pii` scope; null once erased).
+    async fn name(&self) -> Option<String> {
+        self.personal(&self.row.name)
+    }
+    async fn position(&self) -> Option<&str> {
+        self.row.position.as_deref()
+    }
+    async fn company(&self) -> Option<&str> {
+        self.row.company.as_deref()
+    }
+    /// LinkedIn URL (personal data).
+    async fn linkedin_url(&self) -> Option<String> {
+        self.personal(&self.row.linkedin_url)
+    }
+    /// Email (personal data).
+    async fn email(&self) -> Option<String> {
+        self.personal(&self.row.email)
+    }
+    /// Speaker, Sponsor or Other.
+    async fn classification(&self) -> Option<&str> {
+        self.row.classification.as_deref()
+    }
+    /// 1–10.
+    async fn quality_score(&self) -> Option<i16> {
+        self.row.quality_score
+    }
+    async fn contact_status(&self) -> &str {
+        &self.row.contact_status
+    }
+    async fn last_contacted(&self) -> Option<DateTime<Utc>> {
+        self.row.last_contacted
+    }
+    /// The last message sent (personal data).
+    async fn message_sent(&self) -> Option<String> {
+        self.personal(&self.row.message_sent)
+    }
+    /// The last reply (personal data).
+    async fn response(&self) -> Option<String> {
+        self.personal(&self.row.response)
+    }
+    async fn response_sentiment(&self) -> Option<&str> {
+        self.row.response_sentiment.as_deref()
+    }
+    async fn response_intent(&self) -> Option<&str> {
+        self.row.response_intent.as_deref()
+    }
+    /// The sender account.
+    async fn assigned_to(&self) -> Option<ID> {
+        self.row.assigned_to.map(|id| ID(id.to_string()))
+    }
+    /// The last note (personal data).
+    async fn notes(&self) -> Option<String> {
+        self.personal(&self.row.notes)
+    }
+    async fn campaign_id(&self) -> Option<ID> {
+        self.row.campaign_id.map(|id| ID(id.to_string()))
+    }
+    async fn source(&self) -> Option<&str> {
+        self.row.source.as_deref()
+    }
+    async fn opted_out(&self) -> bool {
+        self.row.opted_out
+    }
+    async fn erased(&self) -> bool {
+        self.row.erased
+    }
+    /// The lead's stream version (for `expectedVersion` on commands).
+    async fn version(&self) -> i64 {
+        self.row.stream_version
+    }
+    async fn updated_at(&self) -> Option<DateTime<Utc>> {
+        self.row.updated_at
+    }
+}
+
+/// Which leads to list.
+#[derive(InputObject, Default)]
+pub(super) struct LeadsFilter {
+    contact_status: Option<String>,
+    classification: Option<String>,
+    min_score: Option<i16>,
+    max_score: Option<i16>,
+    campaign_id: Option<ID>,
+    assigned_to: Option<ID>,
+    /// Matches company or position, case-insensitively.
+    text: Option<String>,
+}
+
+/// The order of `leads`.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub(super) enum LeadsOrder {
+    /// Most recently changed first.
+    #[default]
+    RecentlyUpdated,
+    /// Highest score first.
+    QualityScore,
+}
+
+fn encode(cursor: LeadCursor) -> String {
+    format!("{}:{}", cursor.key, cursor.lead_id)
+}
+
+fn decode(cursor: &str) -> Result<LeadCursor, ApiError> {
+    let bad = || ApiError::validation("after", "not a cursor returned by this connection");
+    let (key, id) = cursor.split_once(':').ok_or_else(bad)?;
+    Ok(LeadCursor { key: key.parse().map_err(|_| bad())?, lead_id: id.parse().map_err(|_| bad())? })
+}
+
+#[derive(Default, Debug)]
+pub(super) struct LeadQuery;
+
+#[Object]
+impl LeadQuery {
+    /// One lead by id.
+    async fn lead(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Lead>> {
+        let viewer = allowed(ctx, Permission::ReadLeads)?;
+        let pii = viewer.allows(Permission::ReadPersonalData);
+        let row = queries::lead(store(ctx)?.pool(), parse_id("id", &id)?).await.map_err(ApiError::from)?;
+        Ok(row.map(|row| Lead { row, pii }))
+    }
+
+    /// Leads, filtered and ordered, a page at a time (`first` at most 100).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn leads(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<LeadsFilter>,
+        order_by: Option<LeadsOrder>,
+    ) -> async_graphql::Result<Connection<String, Lead, EmptyFields, EmptyFields>> {
+        let viewer = allowed(ctx, Permission::ReadLeads)?;
+        let pii = viewer.allows(Permission::ReadPersonalData);
+        let first = first.unwrap_or(20);
+        if !(1..=MAX_PAGE).contains(&first) {
+            return Err(ApiError::validation("first", "must be between 1 and 100").into());
+        }
+        let filter = filter.unwrap_or_default();
+        let order = match order_by.unwrap_or_default() {
+            LeadsOrder::RecentlyUpdated => LeadOrder::RecentlyUpdated,
+            LeadsOrder::QualityScore => LeadOrder::QualityScore,
+        };
+        let query_filter = LeadFilter {
+            contact_status: filter.contact_status,
+            classification: filter.classification,
+            min_score: filter.min_score,
+            max_score: filter.max_score,
+            campaign_id: filter.campaign_id.as_ref().map(|id| parse_id("filter.campaignId", id)).transpose()?,
+            assigned_to: filter.assigned_to.as_ref().map(|id| parse_id("filter.assignedTo", id)).transpose()?,
+            text: filter.text,
+        };
+        let after = after.as_deref().map(decode).transpose()?;
+        let mut rows = queries::leads(store(ctx)?.pool(), &query_filter, order, after, i64::from(first) + 1)
+            .await
+            .map_err(ApiError::from)?;
+        let has_next = rows.len() > usize::try_from(first).unwrap_or(0);
+        rows.truncate(usize::try_from(first).unwrap_or(0));
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(rows.into_iter().map(|row| Edge::new(encode(order.cursor(&row)), Lead { row, pii })));
+        Ok(connection)
+    }
+}

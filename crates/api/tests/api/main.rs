@@ -1,0 +1,4 @@
+//! The API crate's tests: the GraphQL schema through `schema.execute` against real read models.
+
+mod queries;
+mod schema_file;

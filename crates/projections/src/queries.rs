@@ -1,0 +1,206 @@
+//! Reads of the read models for the API: keyset-paged, filtered, no business rules.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+/// A row of `read.leads`.
+#[derive(Debug, Clone, FromRow)]
+pub struct LeadRow {
+    pub lead_id: Uuid,
+    pub name: Option<String>,
+    pub position: Option<String>,
+    pub company: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub email: Option<String>,
+    pub classification: Option<String>,
+    pub quality_score: Option<i16>,
+    pub contact_status: String,
+    pub last_contacted: Option<DateTime<Utc>>,
+    pub message_sent: Option<String>,
+    pub response: Option<String>,
+    pub response_sentiment: Option<String>,
+    pub response_intent: Option<String>,
+    pub assigned_to: Option<Uuid>,
+    pub notes: Option<String>,
+    pub campaign_id: Option<Uuid>,
+    pub source: Option<String>,
+    pub opted_out: bool,
+    pub erased: bool,
+    pub stream_version: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Which leads.
+#[derive(Debug, Clone, Default)]
+pub struct LeadFilter {
+    pub contact_status: Option<String>,
+    pub classification: Option<String>,
+    pub min_score: Option<i16>,
+    pub max_score: Option<i16>,
+    pub campaign_id: Option<Uuid>,
+    pub assigned_to: Option<Uuid>,
+    /// Case-insensitive match on company or position (never on personal fields).
+    pub text: Option<String>,
+}
+
+/// In which order; both are stable (ties broken by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeadOrder {
+    /// Most recently changed first.
+    #[default]
+    RecentlyUpdated,
+    /// Highest quality score first (unscored last).
+    QualityScore,
+}
+
+/// A position in a lead listing: the sort key and id of the last row seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeadCursor {
+    pub key: i64,
+    pub lead_id: Uuid,
+}
+
+impl LeadOrder {
+    fn key_sql(self) -> &'static str {
+        match self {
+            Self::RecentlyUpdated => "(extract(epoch FROM coalesce(updated_at, 'epoch'))::numeric * 1000000)::bigint",
+            Self::QualityScore => "coalesce(quality_score, 0)::bigint",
+        }
+    }
+
+    /// The cursor of a row in this order.
+    pub fn cursor(self, row: &LeadRow) -> LeadCursor {
+        let key = match self {
+            Self::RecentlyUpdated => row.updated_at.map_or(0, |t| t.timestamp_micros()),
+            Self::QualityScore => i64::from(row.quality_score.unwrap_or(0)),
+        };
+        LeadCursor { key, lead_id: row.lead_id }
+    }
+}
+
+/// One lead.
+pub async fn lead(pool: &PgPool, lead_id: Uuid) -> Result<Option<LeadRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM read.leads WHERE lead_id = $1").bind(lead_id).fetch_optional(pool).await
+}
+
+/// Up to `first` leads after `after`, filtered and ordered.
+pub async fn leads(
+    pool: &PgPool,
+    filter: &LeadFilter,
+    order: LeadOrder,
+    after: Option<LeadCursor>,
+    first: i64,
+) -> Result<Vec<LeadRow>, sqlx::Error> {
+    let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new("SELECT * FROM read.leads WHERE true");
+    if let Some(v) = &filter.contact_status {
+        q.push(" AND contact_status = ").push_bind(v.clone());
+    }
+    if let Some(v) = &filter.classification {
+        q.push(" AND classification = ").push_bind(v.clone());
+    }
+    if let Some(v) = filter.min_score {
+        q.push(" AND quality_score >= ").push_bind(v);
+    }
+    if let Some(v) = filter.max_score {
+        q.push(" AND quality_score <= ").push_bind(v);
+    }
+    if let Some(v) = filter.campaign_id {
+        q.push(" AND campaign_id = ").push_bind(v);
+    }
+    if let Some(v) = filter.assigned_to {
+        q.push(" AND assigned_to = ").push_bind(v);
+    }
+    if let Some(text) = &filter.text {
+        let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        q.push(" AND (company ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR position ILIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+    let key = order.key_sql();
+    if let Some(cursor) = after {
+        q.push(format!(" AND ({key}, lead_id) < ("))
+            .push_bind(cursor.key)
+            .push(", ")
+            .push_bind(cursor.lead_id)
+            .push(")");
+    }
+    q.push(format!(" ORDER BY {key} DESC, lead_id DESC LIMIT ")).push_bind(first);
+    q.build_query_as().fetch_all(pool).await
+}
+
+/// A row of `read.decisions`.
+#[derive(Debug, Clone, FromRow)]
+pub struct DecisionRow {
+    pub event_id: Uuid,
+    pub subject_type: String,
+    pub subject_id: Uuid,
+    pub event_type: String,
+    pub kind: String,
+    pub output: String,
+    pub decided_by_kind: String,
+    pub decided_by: String,
+    pub engine: String,
+    pub policy_version: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub prompt_hash: Option<String>,
+    pub response_hash: Option<String>,
+    pub confidence: f64,
+    pub propensity: Option<f64>,
+    pub factors: serde_json::Value,
+    pub rationale: String,
+    pub based_on: Vec<Uuid>,
+    pub global_position: i64,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Every decision about a subject, oldest first: the explanation chain.
+pub async fn decisions_about(pool: &PgPool, subject_id: Uuid) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM read.decisions WHERE subject_id = $1 ORDER BY global_position")
+        .bind(subject_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// Up to `first` decisions before position `before` (newest first), optionally of one kind.
+pub async fn decisions(
+    pool: &PgPool,
+    kind: Option<&str>,
+    before: Option<i64>,
+    first: i64,
+) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM read.decisions WHERE ($1::text IS NULL OR kind = $1) AND ($2::bigint IS NULL OR global_position < $2)
+         ORDER BY global_position DESC LIMIT $3",
+    )
+    .bind(kind)
+    .bind(before)
+    .bind(first)
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `read.lead_timeline`.
+#[derive(Debug, Clone, FromRow)]
+pub struct TimelineRow {
+    pub lead_id: Uuid,
+    pub stream_version: i64,
+    pub global_position: i64,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub summary: String,
+    pub actor_kind: Option<String>,
+    pub actor_id: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A lead's history, in order.
+pub async fn timeline(pool: &PgPool, lead_id: Uuid) -> Result<Vec<TimelineRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM read.lead_timeline WHERE lead_id = $1 ORDER BY stream_version")
+        .bind(lead_id)
+        .fetch_all(pool)
+        .await
+}
