@@ -3,6 +3,7 @@
 
 mod audit;
 mod error;
+mod events;
 mod leads;
 
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
@@ -15,7 +16,7 @@ pub const MAX_PAGE: i32 = 100;
 
 /// Every query, merged from one object per concern.
 #[derive(MergedObject, Default, Debug)]
-pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery);
+pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery);
 
 /// The API's schema type.
 pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;

@@ -185,3 +185,40 @@ async fn each_role_gets_what_the_matrix_allows_and_forbidden_otherwise() {
         run(&schema, as_role(Role::Analyst, true), "{ leads(first: 1) { edges { node { name } } } }", json!({})).await;
     assert_eq!(out["data"]["leads"]["edges"][0]["node"]["name"], "***", "{out}");
 }
+
+#[tokio::test]
+async fn the_raw_log_pages_without_gap_or_duplicate_and_masks_personal_data() {
+    let (_db, store, ids) = seeded(3).await;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(store.pool()).await.unwrap();
+    let schema = schema(store);
+    let q = "query($after: String) { events(first: 4, after: $after) { events { cursor position eventType payload } endCursor } }";
+    let mut after = Value::Null;
+    let mut positions = Vec::new();
+    loop {
+        let out = run(&schema, as_role(Role::Auditor, false), q, json!({ "after": after })).await;
+        assert!(out.get("errors").is_none(), "{out}");
+        let page = out["data"]["events"]["events"].as_array().unwrap().clone();
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            positions.push(e["position"].as_i64().unwrap());
+            if e["eventType"] == "LeadDiscovered" {
+                assert_eq!(e["payload"]["name"], json!({ "$pii": "***" }), "masked without pii");
+            }
+        }
+        after = out["data"]["events"]["endCursor"].clone();
+    }
+    let mut unique = positions.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!((positions.len(), unique.len()), (usize::try_from(total).unwrap(), usize::try_from(total).unwrap()));
+
+    let filtered = "query($id: ID!) { events(first: 100, filter: { streamId: $id, eventTypes: [\"LeadDiscovered\"] }) { events { payload } } }";
+    let out = run(&schema, as_role(Role::Admin, true), filtered, json!({ "id": ids[0] })).await;
+    let events = out["data"]["events"]["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{out}");
+    assert_eq!(events[0]["payload"]["name"], json!({ "$pii": "Person 0" }));
+    let analyst = run(&schema, as_role(Role::Analyst, false), "{ events(first: 1) { endCursor } }", json!({})).await;
+    assert_eq!(analyst["errors"][0]["extensions"]["code"], "FORBIDDEN");
+}
