@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reachspark_domain::lead::{ContactStatus, LeadEvent};
 use reachspark_domain::Pii;
-use sqlx::{PgConnection, Row};
+use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::{label, sheet_label};
@@ -18,7 +18,7 @@ use crate::{Decoded, Envelope, Projection, ProjectionError};
 #[derive(Debug, Clone, Copy)]
 pub struct Leads;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, FromRow)]
 struct LeadRow {
     name: Option<String>,
     position: Option<String>,
@@ -43,7 +43,7 @@ struct LeadRow {
     updated_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, FromRow)]
 struct MessageRow {
     lead_id: Uuid,
     body: Option<String>,
@@ -290,42 +290,22 @@ fn set_status(
     Ok(())
 }
 
+/// A stored row with its key.
+#[derive(FromRow)]
+struct Keyed<K, T> {
+    #[sqlx(rename = "id")]
+    key: K,
+    #[sqlx(flatten)]
+    row: T,
+}
+
 async fn load_leads(tx: &mut PgConnection, schema: &str, ids: &[Uuid]) -> Result<HashMap<Uuid, LeadRow>, sqlx::Error> {
-    let rows = sqlx::query(&format!("SELECT * FROM {schema}.leads WHERE lead_id = ANY($1)"))
-        .bind(ids)
-        .fetch_all(&mut *tx)
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                r.get("lead_id"),
-                LeadRow {
-                    name: r.get("name"),
-                    position: r.get("position"),
-                    company: r.get("company"),
-                    linkedin_url: r.get("linkedin_url"),
-                    email: r.get("email"),
-                    classification: r.get("classification"),
-                    quality_score: r.get("quality_score"),
-                    contact_status: r.get("contact_status"),
-                    last_contacted: r.get("last_contacted"),
-                    message_sent: r.get("message_sent"),
-                    response: r.get("response"),
-                    response_sentiment: r.get("response_sentiment"),
-                    response_intent: r.get("response_intent"),
-                    assigned_to: r.get("assigned_to"),
-                    notes: r.get("notes"),
-                    campaign_id: r.get("campaign_id"),
-                    source: r.get("source"),
-                    opted_out: r.get("opted_out"),
-                    erased: r.get("erased"),
-                    stream_version: r.get("stream_version"),
-                    updated_at: r.get("updated_at"),
-                },
-            )
-        })
-        .collect())
+    let rows: Vec<Keyed<Uuid, LeadRow>> =
+        sqlx::query_as(&format!("SELECT lead_id AS id, * FROM {schema}.leads WHERE lead_id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await?;
+    Ok(rows.into_iter().map(|k| (k.key, k.row)).collect())
 }
 
 async fn load_messages(
@@ -336,30 +316,12 @@ async fn load_messages(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = sqlx::query(&format!("SELECT * FROM {schema}.lead_messages WHERE message_id = ANY($1)"))
-        .bind(ids)
-        .fetch_all(&mut *tx)
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                r.get("message_id"),
-                MessageRow {
-                    lead_id: r.get("lead_id"),
-                    body: r.get("body"),
-                    template_id: r.get("template_id"),
-                    channel: r.get("channel"),
-                    step: r.get("step"),
-                    status: r.get("status"),
-                    ai_generated: r.get("ai_generated"),
-                    account_id: r.get("account_id"),
-                    drafted_at: r.get("drafted_at"),
-                    sent_at: r.get("sent_at"),
-                },
-            )
-        })
-        .collect())
+    let rows: Vec<Keyed<Uuid, MessageRow>> =
+        sqlx::query_as(&format!("SELECT message_id AS id, * FROM {schema}.lead_messages WHERE message_id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await?;
+    Ok(rows.into_iter().map(|k| (k.key, k.row)).collect())
 }
 
 async fn upsert_leads(tx: &mut PgConnection, schema: &str, leads: &HashMap<Uuid, LeadRow>) -> Result<(), sqlx::Error> {
