@@ -6,6 +6,7 @@
 //! Depends on `reachspark-store` (and later projections and domain); never on agents or cli.
 
 pub mod auth;
+pub mod clock;
 pub mod graphql;
 
 use async_graphql::http::GraphiQLSource;

@@ -89,7 +89,8 @@ pub struct Decision {
 }
 
 /// A decision that cannot be recorded as given.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum DecisionError {
     /// Confidence outside [0, 1] or not a number.
     #[error("confidence must be between 0 and 1")]

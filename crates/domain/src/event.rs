@@ -76,3 +76,14 @@ pub enum ActorKind {
     /// The system.
     System,
 }
+
+impl ActorKind {
+    /// The stored name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Person => "person",
+            Self::System => "system",
+        }
+    }
+}

@@ -410,7 +410,7 @@ async fn replay_on(conn: &mut PgConnection, ctx: &CommandContext) -> Result<Opti
 
 impl Store {
     /// The events an earlier run of this command wrote, if any.
-    pub(crate) async fn replay(&self, ctx: &CommandContext) -> Result<Option<AppendOutcome>, StoreError> {
+    pub async fn replay(&self, ctx: &CommandContext) -> Result<Option<AppendOutcome>, StoreError> {
         let mut conn = self.pool().acquire().await?;
         replay_on(&mut conn, ctx).await
     }

@@ -16,6 +16,7 @@
 //! | `ApproveMessages` | ✓ | ✓ | – | – | – | – |
 //! | `OptOut` | ✓ | ✓ | outreach | – | – | – |
 //! | `ErasePersonalData` | ✓ | ✓ | – | – | – | – |
+//! | `WorkLeads` (qualify, close, reassign, notes by hand) | ✓ | ✓ | – | – | – | – |
 //! | `AgentCommand(a)` | ✓ (any) | – | only its own `a` | – | – | – |
 //!
 //! Why: personal data needs the `pii` scope for everyone, admin included, so a leaked everyday
@@ -58,6 +59,8 @@ pub enum Permission {
     OptOut,
     /// Crypto-shred a person's data.
     ErasePersonalData,
+    /// A salesperson's own work on a lead: qualify, close, reassign, add a note.
+    WorkLeads,
     /// A command in one agent's own pipeline (score, allocate, draft, send, ...).
     AgentCommand(AgentName),
 }
@@ -112,6 +115,7 @@ impl Principal {
                     | P::ApproveMessages
                     | P::OptOut
                     | P::ErasePersonalData
+                    | P::WorkLeads
             ),
             (Role::Agent, p) => {
                 matches!(p, P::ReadLeads | P::ReadDecisions | P::ReadEvents | P::ReadAnalytics)

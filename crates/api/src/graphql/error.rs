@@ -41,29 +41,48 @@ impl Code {
 pub struct ApiError {
     code: Code,
     message: String,
+    /// More machine-readable detail: the invalid `field`, a rejection's `reason`, versions.
+    extensions: Vec<(&'static str, async_graphql::Value)>,
 }
 
 impl ApiError {
     /// An error with a message the client may see.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), extensions: Vec::new() }
+    }
+
+    /// Adds a machine-readable detail under `extensions.<key>`.
+    #[must_use]
+    pub fn with(mut self, key: &'static str, value: impl Into<async_graphql::Value>) -> Self {
+        self.extensions.push((key, value.into()));
+        self
+    }
+
+    /// The code.
+    pub fn code(&self) -> Code {
+        self.code
     }
 
     /// An internal failure: logged here, shown as a bare "internal error".
     pub fn internal(err: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error while answering a GraphQL request");
-        Self { code: Code::Internal, message: "internal error".to_owned() }
+        Self::new(Code::Internal, "internal error")
     }
 
-    /// A validation error naming its field.
+    /// A validation error naming its field, also as `extensions.field`.
     pub fn validation(field: &str, problem: &str) -> Self {
-        Self::new(Code::Validation, format!("{field}: {problem}"))
+        Self::new(Code::Validation, format!("{field}: {problem}")).with("field", field.to_owned())
     }
 }
 
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> Self {
-        async_graphql::Error::new(e.message).extend_with(|_, ext| ext.set("code", e.code.as_str()))
+        async_graphql::Error::new(e.message).extend_with(|_, ext| {
+            ext.set("code", e.code.as_str());
+            for (key, value) in e.extensions {
+                ext.set(key, value);
+            }
+        })
     }
 }
 

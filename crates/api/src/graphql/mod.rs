@@ -1,15 +1,21 @@
-//! The GraphQL schema: queries over the read models and the log. Mutations and subscriptions
-//! are not built yet (issue 4).
+//! The GraphQL schema: queries over the read models and the log, and mutations that are the
+//! domain's commands.
 
 mod audit;
 mod error;
 mod events;
 mod leads;
+mod mutations;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use reachspark_store::Store;
 
 pub use error::{ApiError, Code};
+pub use mutations::MutationRoot;
+
+use crate::clock::{SharedClock, SystemClock};
 
 /// The most rows one connection field returns per page.
 pub const MAX_PAGE: i32 = 100;
@@ -19,12 +25,19 @@ pub const MAX_PAGE: i32 = 100;
 pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery);
 
 /// The API's schema type.
-pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// The schema over `store`, with depth and complexity limits against hostile queries.
+/// The schema over `store` on the wall clock, with depth and complexity limits against
+/// hostile queries.
 pub fn schema(store: Store) -> ApiSchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+    schema_with_clock(store, Arc::new(SystemClock))
+}
+
+/// The schema over `store`, taking commands' times from `clock`.
+pub fn schema_with_clock(store: Store, clock: SharedClock) -> ApiSchema {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(store)
+        .data(clock)
         .limit_depth(12)
         .limit_complexity(5_000)
         .finish()
@@ -32,5 +45,5 @@ pub fn schema(store: Store) -> ApiSchema {
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).finish().sdl()
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription).finish().sdl()
 }

@@ -3,7 +3,8 @@
 use chrono::NaiveDate;
 
 /// A rejected agent command.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum AgentError {
     /// A required text was blank.
     #[error("{field} must not be blank")]

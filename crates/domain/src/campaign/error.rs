@@ -3,7 +3,8 @@
 use crate::decision::DecisionError;
 
 /// A rejected campaign command.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum CampaignError {
     #[error("the campaign does not exist")]
     NotCreated,

@@ -4,6 +4,7 @@
 //! cannot be created.
 
 mod command;
+mod draft;
 mod error;
 mod event;
 mod state;
@@ -15,6 +16,7 @@ mod tests;
 pub use command::{
     AddTemplate, CampaignCommand, CreateCampaign, PauseCampaign, ResumeCampaign, RetireTemplate, UpdateStrategy,
 };
+pub use draft::{DraftCheck, DraftError};
 pub use error::CampaignError;
 pub use event::CampaignEvent;
 pub use state::{CampaignSettings, CampaignState, TemplateRecord};

@@ -227,3 +227,57 @@ fn event_types_are_the_serialised_tags() {
         assert_eq!(serde_json::from_value::<CampaignEvent>(json).expect("deserialisable"), event);
     }
 }
+
+#[test]
+fn a_draft_carries_the_notice_the_disclosure_and_on_email_the_sender() {
+    let state = given([created()]).state().clone();
+    let c = create();
+    let draft = |template_id, step, body: &'static str, ai_generated| DraftCheck {
+        template_id,
+        channel: Channel::LinkedIn,
+        step,
+        body,
+        ai_generated,
+    };
+    let notice = "Hi. We are ..., we found your talk at ...; reply STOP to object.";
+    assert_eq!(state.check_draft(draft(Some("li-first"), Step::First, notice, false)), Ok(()));
+    assert_eq!(
+        state.check_draft(draft(Some("li-first"), Step::First, "Hi, no notice", false)),
+        Err(DraftError::MissingFirstContactNotice)
+    );
+    assert_eq!(state.check_draft(draft(None, Step::FollowUp(1), "Any news?", false)), Ok(()));
+    assert_eq!(
+        state.check_draft(draft(None, Step::FollowUp(1), "Any news?", true)),
+        Err(DraftError::MissingAiDisclosure)
+    );
+    assert_eq!(
+        state.check_draft(draft(Some("nope"), Step::First, notice, false)),
+        Err(DraftError::UnknownTemplate("nope".to_owned()))
+    );
+    let paused =
+        given([created(), CampaignEvent::CampaignPaused { by: Actor::person("o"), reason: "x".into(), at: c.at }]);
+    assert_eq!(paused.state().check_draft(draft(None, Step::FollowUp(1), "x", false)), Err(DraftError::CampaignPaused));
+    assert_eq!(
+        CampaignState::default().check_draft(draft(None, Step::First, notice, false)),
+        Err(DraftError::NotCreated)
+    );
+
+    let mut email = create();
+    email.templates.push(template("mail-first", Channel::Email));
+    email.sender_identity = Some(identity());
+    email.postal_address = Some("1 Main St, Springfield".to_owned());
+    let state = given([]).when(email).events().into_iter().fold(CampaignState::default(), CampaignState::apply);
+    let mail = |body: &'static str| DraftCheck {
+        template_id: Some("mail-first"),
+        channel: Channel::Email,
+        step: Step::First,
+        body,
+        ai_generated: false,
+    };
+    let full = "We are ..., we found your talk at ...; reply STOP to object. ReachSpark Ltd, 1 Main St, Springfield";
+    assert_eq!(state.check_draft(mail(full)), Ok(()));
+    assert_eq!(
+        state.check_draft(mail("We are ..., we found your talk at ...; reply STOP to object.")),
+        Err(DraftError::MissingSenderIdentity)
+    );
+}

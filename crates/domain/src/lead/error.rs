@@ -10,7 +10,8 @@ use crate::event::Actor;
 use crate::sender_account::{ActionType, Channel};
 
 /// A rejected lead command.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum LeadError {
     /// The lead has not been discovered yet.
     #[error("the lead has not been discovered")]

@@ -7,7 +7,8 @@ use uuid::Uuid;
 use super::action::{ActionType, Channel};
 
 /// A rejected sender account command.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum SenderAccountError {
     /// The account was never registered.
     #[error("the sender account is not registered")]

@@ -13,7 +13,7 @@ fn all_permissions() -> Vec<Permission> {
     let witness = |p: Permission| match p {
         ReadLeads | ReadPersonalData | ReadDecisions | ReplayHistory | ReadEvents | ReadAnalytics | AuditVerify
         | ImportLeads | ManageCampaigns | UpdateStrategy | ManageAccounts | ApproveMessages | OptOut
-        | ErasePersonalData | AgentCommand(_) => p,
+        | ErasePersonalData | WorkLeads | AgentCommand(_) => p,
     };
     let mut all = vec![
         ReadLeads,
@@ -30,6 +30,7 @@ fn all_permissions() -> Vec<Permission> {
         ApproveMessages,
         OptOut,
         ErasePersonalData,
+        WorkLeads,
     ];
     all.extend(AgentName::ALL.map(AgentCommand));
     all.into_iter().map(witness).collect()
@@ -59,6 +60,7 @@ fn each_role_has_exactly_its_permissions() {
         ApproveMessages,
         OptOut,
         ErasePersonalData,
+        WorkLeads,
     ];
     let agent_reads = [ReadLeads, ReadDecisions, ReadEvents, ReadAnalytics];
     let with = |extra: &[Permission]| agent_reads.iter().chain(extra).copied().collect::<Vec<_>>();
