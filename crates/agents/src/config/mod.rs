@@ -65,7 +65,9 @@ pub struct AgentsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SalesManagerConfig {
+    /// Strategy, reports and escalations.
     pub llm: LlmConfig,
+    /// How often the allocation and monitoring step runs.
     pub coordination_interval_minutes: u32,
     /// When the daily report is published (UTC), `HH:MM`.
     pub report_time: ClockTime,
@@ -93,11 +95,15 @@ impl Default for SalesManagerConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LeadFinderConfig {
+    /// Profile analysis and classification beyond the rules.
     pub llm: LlmConfig,
+    /// How often a search runs.
     pub search_interval_hours: u32,
+    /// New leads per day at most, whatever the sources offer.
     pub max_leads_per_day: u32,
     /// Leads scoring below this (1–10) are not handed on.
     pub quality_threshold: u8,
+    /// Where leads come from.
     pub source: LeadSourceKind,
     /// Seed of the sandbox world when `source` is `sandbox`.
     pub sandbox_seed: u64,
@@ -126,20 +132,27 @@ impl Default for LeadFinderConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutreachConfig {
+    /// Personalisation and reply analysis beyond the rules.
     pub llm: LlmConfig,
+    /// Templates alone, or templates personalised by the model.
     pub message_generation_mode: GenerationMode,
     /// Where messages go; anything but `sandbox` sends to real people and must be chosen.
     pub channel: ChannelKind,
+    /// How often replies are fetched from channels that are polled.
     pub response_check_interval_hours: u32,
     /// Actions per sender account per day.
     pub rate_limit_daily: u32,
+    /// Shortest random gap between two actions of an account.
     pub rate_limit_min_interval_minutes: u32,
+    /// Longest random gap between two actions of an account.
     pub rate_limit_max_interval_minutes: u32,
     /// Days between follow-ups, in order, for campaigns that set none.
     pub follow_up_days: Vec<u32>,
     /// A reply analysis less confident than this goes to a person.
     pub reply_review_below: f64,
+    /// The agent's own approval floor.
     pub approval: ApprovalConfig,
+    /// Template choice.
     pub bandit: BanditConfig,
 }
 

@@ -100,3 +100,9 @@ fn the_api_key_comes_from_the_named_variable() {
     std::env::set_var("REACHSPARK_AGENTS_TEST_KEY_4F1C", "secret-value");
     assert_eq!(llm.api_key("outreach.llm").unwrap().expose_secret(), "secret-value");
 }
+
+#[test]
+fn the_bandit_section_builds_a_bandit() {
+    let bandit = BanditConfig { prior_alpha: 2.0, ..BanditConfig::default() }.build().unwrap();
+    assert_eq!(bandit.arm("speaker", "t"), crate::bandit::Arm { alpha: 2.0, beta: 1.0 });
+}

@@ -6,6 +6,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use crate::bandit::{Bandit, BanditError};
 
 /// Which engine makes an agent's judgements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -22,15 +23,21 @@ pub enum LlmProvider {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmConfig {
+    /// Rules (offline, the default) or an OpenAI-compatible endpoint.
     pub provider: LlmProvider,
+    /// Model name as the endpoint knows it.
     pub model: String,
+    /// The endpoint, e.g. a local server's `http://127.0.0.1:8080/v1`.
     pub base_url: String,
     /// The NAME of the environment variable that holds the API key, never the key.
     pub api_key_env: String,
+    /// Upper bound on a response's length.
     pub max_tokens: u32,
+    /// Sampling temperature, 0–2; low keeps judgements repeatable.
     pub temperature: f64,
     /// Tokens per day; past it the agent falls back to the rules engine.
     pub daily_token_budget: u64,
+    /// A request slower than this fails as transient.
     pub timeout_seconds: u32,
 }
 
@@ -125,6 +132,13 @@ pub struct BanditConfig {
     pub monte_carlo_draws: u32,
     /// Segment by class and seniority instead of class alone (learns more slowly).
     pub segment_by_seniority: bool,
+}
+
+impl BanditConfig {
+    /// An empty bandit with this prior and number of draws.
+    pub fn build(&self) -> Result<Bandit, BanditError> {
+        Bandit::new(self.prior_alpha, self.prior_beta, self.monte_carlo_draws)
+    }
 }
 
 impl Default for BanditConfig {

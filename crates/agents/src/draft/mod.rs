@@ -19,6 +19,7 @@ use reachspark_domain::lead::Step;
 use reachspark_domain::sender_account::Channel;
 
 use crate::actors::OUTREACH;
+use crate::profile::Profile;
 use crate::rules::{self, round2};
 
 /// The line that tells every recipient how to object; [`rules::analyze_reply`] recognises the
@@ -35,6 +36,13 @@ pub struct Recipient<'a> {
     pub position: &'a str,
     /// Employer.
     pub company: &'a str,
+}
+
+impl<'a> Recipient<'a> {
+    /// The recipient as a profile describes them.
+    pub fn from_profile(profile: &'a Profile) -> Self {
+        Self { name: &profile.name, position: &profile.position, company: &profile.company }
+    }
 }
 
 /// Who wrote the text before the compliance blocks.

@@ -146,3 +146,14 @@ fn a_recipient_who_answers_the_opt_out_line_is_understood() {
     let reply = format!("Happy to chat!\n> {OPT_OUT_LINE}");
     assert_eq!(analyze_reply(&reply).1, reachspark_domain::lead::Intent::Interested);
 }
+
+#[test]
+fn a_profile_gives_the_recipient() {
+    let profile = crate::profile::Profile {
+        name: "Ada Lovelace".into(),
+        position: "CTO".into(),
+        company: "Engines Ltd".into(),
+        ..Default::default()
+    };
+    assert_eq!(Recipient::from_profile(&profile), ADA);
+}

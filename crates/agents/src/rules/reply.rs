@@ -123,7 +123,8 @@ fn own_words(text: &str) -> String {
 /// Analyses a reply's text. The decision's factors name the phrases that fired (our
 /// vocabulary, not the reply's words), signed for or against the chosen intent.
 pub fn analyze_reply(text: &str) -> (Sentiment, Intent, Decision) {
-    let words = Words::new(&own_words(text));
+    let own = own_words(text);
+    let words = Words::new(&own);
     let mut hits: Vec<(String, Intent, f64)> = Vec::new();
 
     let opt_outs: Vec<&str> = OPT_OUT_PHRASES.iter().copied().filter(|p| words.has(p)).collect();
@@ -135,7 +136,7 @@ pub fn analyze_reply(text: &str) -> (Sentiment, Intent, Decision) {
             hits.push((format!("phrase:{phrase}"), intent, weight));
         }
     }
-    let question = text.contains('?');
+    let question = own.contains('?');
 
     let (intent, confidence, reason) = if !opt_outs.is_empty() {
         hits = opt_outs.iter().map(|p| (format!("opt_out_phrase:{p}"), OptOut, 5.0)).collect();

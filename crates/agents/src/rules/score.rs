@@ -123,7 +123,14 @@ pub fn score(profile: &Profile, class: LeadClass, targeting: &Targeting) -> (u8,
     }
 
     let text = Words::new(&format!("{} {} {}", profile.position, profile.company, profile.headline));
-    let hits: Vec<&String> = targeting.keywords.iter().filter(|k| text.has(&Words::new(k).as_phrase())).collect();
+    let hits: Vec<&String> = targeting
+        .keywords
+        .iter()
+        .filter(|k| {
+            let phrase = Words::new(k).as_phrase();
+            !phrase.is_empty() && text.has(&phrase)
+        })
+        .collect();
     for keyword in hits.iter().take(2) {
         add("targeting_keyword", &keyword.to_lowercase(), 1);
     }
