@@ -1,1 +1,38 @@
-//! placeholder
+//! The agents' decision core: what Lead Finder, Sales Manager and Outreach decide, kept pure,
+//! synchronous and deterministic per seed so that every choice can be replayed and tested in
+//! microseconds.
+//!
+//! - [`sandbox`] — a synthetic world of companies and people with hidden ground truth, so that
+//!   classification accuracy and learning gains can be measured; the sandbox channel draws its
+//!   replies from it.
+//! - [`rules`] — the deterministic rules engine: classification, 1–10 scoring and reply analysis,
+//!   each returning a [`Decision`](reachspark_domain::Decision) with signed factors.
+//! - [`bandit`] — Thompson sampling over templates per segment, with the propensity of each
+//!   choice, and a simulation that measures it against a uniform policy and an oracle.
+//! - [`draft`] — renders a campaign template into a message with the compliance blocks the
+//!   campaign requires, and decides whether a person must approve it.
+//! - [`config`] — the agents' YAML configuration (`config/agents.yaml`), optional and validated.
+//!
+//! It may depend on `reachspark-domain` and on pure libraries (serde, rand, fake). It must not
+//! depend on the store, the API internals, sqlx, axum or async-graphql: the agents reach the
+//! system only as GraphQL clients, and that client lives beside this core, not inside it.
+
+pub mod bandit;
+pub mod config;
+pub mod draft;
+pub mod profile;
+pub mod rules;
+pub mod sandbox;
+
+pub use profile::{Profile, ProfileFact};
+
+/// Actor ids under which each agent records its decisions; an agent loop whose token names it
+/// differently overwrites `decided_by`.
+pub mod actors {
+    /// Finds, classifies and scores leads.
+    pub const LEAD_FINDER: &str = "lead_finder";
+    /// Allocates leads, updates strategy, reports.
+    pub const SALES_MANAGER: &str = "sales_manager";
+    /// Drafts, sends, reads replies.
+    pub const OUTREACH: &str = "outreach";
+}

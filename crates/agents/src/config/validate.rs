@@ -1,0 +1,125 @@
+//! Range checks that serde cannot express. Each error names the field by its dotted path.
+
+use super::types::{BanditConfig, LlmConfig, LlmProvider};
+use super::{AgentsConfig, ConfigError};
+
+fn invalid(field: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field: field.to_owned(), reason: reason.into() }
+}
+
+fn positive(field: &str, value: u32) -> Result<(), ConfigError> {
+    if value == 0 {
+        return Err(invalid(field, "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn probability(field: &str, value: f64) -> Result<(), ConfigError> {
+    if !(0.0..=1.0).contains(&value) {
+        return Err(invalid(field, format!("must be between 0 and 1, got {value}")));
+    }
+    Ok(())
+}
+
+/// An environment variable name: letters, digits and `_`, not starting with a digit.
+fn env_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn llm(section: &str, llm: &LlmConfig) -> Result<(), ConfigError> {
+    let field = |name: &str| format!("{section}.llm.{name}");
+    // A key pasted where its variable's name belongs would end up in logs and in git.
+    if !env_var_name(&llm.api_key_env) || llm.api_key_env.starts_with("sk_") || llm.api_key_env.len() > 64 {
+        return Err(invalid(
+            &field("api_key_env"),
+            "must be the NAME of an environment variable (e.g. OPENAI_API_KEY), never the key itself",
+        ));
+    }
+    if llm.provider == LlmProvider::Rules {
+        return Ok(());
+    }
+    if llm.model.trim().is_empty() {
+        return Err(invalid(&field("model"), "is required when provider is openai"));
+    }
+    if !(llm.base_url.starts_with("https://") || llm.base_url.starts_with("http://")) {
+        return Err(invalid(&field("base_url"), "must be an http(s) URL"));
+    }
+    if !(0.0..=2.0).contains(&llm.temperature) {
+        return Err(invalid(&field("temperature"), format!("must be between 0 and 2, got {}", llm.temperature)));
+    }
+    positive(&field("max_tokens"), llm.max_tokens)?;
+    positive(&field("timeout_seconds"), llm.timeout_seconds)?;
+    if llm.daily_token_budget == 0 {
+        return Err(invalid(&field("daily_token_budget"), "must be at least 1 (use provider: rules for none)"));
+    }
+    Ok(())
+}
+
+fn bandit(b: &BanditConfig) -> Result<(), ConfigError> {
+    for (name, value) in [("prior_alpha", b.prior_alpha), ("prior_beta", b.prior_beta)] {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(invalid(&format!("outreach.bandit.{name}"), format!("must be positive, got {value}")));
+        }
+    }
+    positive("outreach.bandit.monte_carlo_draws", b.monte_carlo_draws)
+}
+
+impl AgentsConfig {
+    /// Checks every range; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let sm = &self.sales_manager;
+        llm("sales_manager", &sm.llm)?;
+        positive("sales_manager.coordination_interval_minutes", sm.coordination_interval_minutes)?;
+        probability("sales_manager.alert_min_reply_rate", sm.alert_min_reply_rate)?;
+        probability("sales_manager.alert_max_opt_out_rate", sm.alert_max_opt_out_rate)?;
+
+        let lf = &self.lead_finder;
+        llm("lead_finder", &lf.llm)?;
+        positive("lead_finder.search_interval_hours", lf.search_interval_hours)?;
+        positive("lead_finder.max_leads_per_day", lf.max_leads_per_day)?;
+        positive("lead_finder.sandbox_people", lf.sandbox_people)?;
+        if !(1..=10).contains(&lf.quality_threshold) {
+            return Err(invalid("lead_finder.quality_threshold", "must be a score from 1 to 10"));
+        }
+        probability("lead_finder.classification_review_below", lf.classification_review_below)?;
+
+        let o = &self.outreach;
+        llm("outreach", &o.llm)?;
+        positive("outreach.response_check_interval_hours", o.response_check_interval_hours)?;
+        if !(1..=100).contains(&o.rate_limit_daily) {
+            return Err(invalid(
+                "outreach.rate_limit_daily",
+                "must be 1 to 100 (LinkedIn tools keep to about 45 actions a day per account)",
+            ));
+        }
+        positive("outreach.rate_limit_min_interval_minutes", o.rate_limit_min_interval_minutes)?;
+        if o.rate_limit_max_interval_minutes < o.rate_limit_min_interval_minutes {
+            return Err(invalid(
+                "outreach.rate_limit_max_interval_minutes",
+                "must not be below rate_limit_min_interval_minutes",
+            ));
+        }
+        if let Some(i) = o.follow_up_days.iter().position(|d| *d == 0) {
+            return Err(invalid(
+                &format!("outreach.follow_up_days[{i}]"),
+                "days between follow-ups must be at least 1",
+            ));
+        }
+        probability("outreach.reply_review_below", o.reply_review_below)?;
+        probability("outreach.approval.min_confidence", o.approval.min_confidence)?;
+        bandit(&o.bandit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::env_var_name;
+
+    #[test]
+    fn env_var_names() {
+        assert!(env_var_name("OPENAI_API_KEY") && env_var_name("_X1"));
+        assert!(!env_var_name("") && !env_var_name("1KEY") && !env_var_name("sk-abc") && !env_var_name("A B"));
+    }
+}
