@@ -1,10 +1,12 @@
 //! The GraphQL schema: queries over the read models and the log. Mutations and subscriptions
 //! are not built yet (issue 4).
 
+mod analytics;
 mod audit;
 mod error;
 mod events;
 mod leads;
+mod loaders;
 
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
 use reachspark_store::Store;
@@ -16,7 +18,7 @@ pub const MAX_PAGE: i32 = 100;
 
 /// Every query, merged from one object per concern.
 #[derive(MergedObject, Default, Debug)]
-pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery);
+pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery, analytics::AnalyticsQuery);
 
 /// The API's schema type.
 pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
@@ -24,6 +26,7 @@ pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 /// The schema over `store`, with depth and complexity limits against hostile queries.
 pub fn schema(store: Store) -> ApiSchema {
     Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .data(loaders::loaders(store.pool().clone()))
         .data(store)
         .limit_depth(12)
         .limit_complexity(5_000)
