@@ -1,5 +1,6 @@
 //! DataLoaders for fields that fan out over a list: a page of 100 leads asking for their
-//! decisions and sender accounts costs one statement per field, not one per lead.
+//! decisions and sender accounts costs one statement per field (per `kind` for decisions)
+//! when the batch window catches the whole page, a few when it does not; never one per lead.
 //!
 //! One [`DataLoader`] over [`ReadLoader`] serves every key type (async-graphql batches per key
 //! type). It caches nothing: the schema and its loader live as long as the server, and read
