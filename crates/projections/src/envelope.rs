@@ -39,22 +39,17 @@ impl Decoded {
             t if t == Lead::NAME => Decoded::Lead(recorded.decode()?),
             t if t == SenderAccount::NAME => Decoded::SenderAccount(recorded.decode()?),
             t if t == Campaign::NAME => Decoded::Campaign(recorded.decode()?),
+            t if t == Agent::NAME => Decoded::Agent(recorded.decode()?),
             _ => Decoded::Other,
         })
     }
 }
 
 impl Envelope {
-    /// Decodes by stream type, upcasting old schema versions.
+    /// Decodes by stream type, upcasting old schema versions. The runner decodes with
+    /// [`Decoded::of`] too: one mapping, so tests and the runner cannot disagree.
     pub fn decode(recorded: RecordedEvent) -> Result<Self, StoreError> {
-        use esrs::Aggregate as _;
-        let decoded = match recorded.stream_type.as_str() {
-            t if t == Lead::NAME => Decoded::Lead(recorded.decode()?),
-            t if t == SenderAccount::NAME => Decoded::SenderAccount(recorded.decode()?),
-            t if t == Campaign::NAME => Decoded::Campaign(recorded.decode()?),
-            t if t == Agent::NAME => Decoded::Agent(recorded.decode()?),
-            _ => Decoded::Other,
-        };
+        let decoded = Decoded::of(&recorded)?;
         Ok(Self { recorded, decoded })
     }
 

@@ -8,7 +8,9 @@ use reachspark_projections::queries::{self, LeadCursor, LeadFilter, LeadOrder, L
 use reachspark_store::Store;
 use uuid::Uuid;
 
-use super::{ApiError, Code, MAX_PAGE};
+use super::analytics::SenderAccount;
+use super::audit::Decision;
+use super::{loaders, ApiError, Code, MAX_PAGE};
 use crate::auth::{Permission, Principal};
 
 /// The verified caller, if it may do `permission`: `UNAUTHENTICATED` without a token,
@@ -126,6 +128,18 @@ impl Lead {
     }
     async fn updated_at(&self) -> Option<DateTime<Utc>> {
         self.row.updated_at
+    }
+    /// The decisions about this lead (of `kind`, if given), oldest first. Loaded for a whole
+    /// page at once.
+    async fn decisions(&self, ctx: &Context<'_>, kind: Option<String>) -> async_graphql::Result<Vec<Decision>> {
+        allowed(ctx, Permission::ReadDecisions)?;
+        let rows = loaders::decisions(ctx, self.row.lead_id, kind).await?;
+        Ok(rows.into_iter().map(Decision::from).collect())
+    }
+    /// The sender account it is assigned to. Loaded for a whole page at once.
+    async fn assigned_account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SenderAccount>> {
+        let Some(id) = self.row.assigned_to else { return Ok(None) };
+        Ok(loaders::account(ctx, id).await?.map(SenderAccount))
     }
 }
 

@@ -1,10 +1,12 @@
 //! The GraphQL schema: queries over the read models and the log, and mutations that are the
 //! domain's commands.
 
+mod analytics;
 mod audit;
 mod error;
 mod events;
 mod leads;
+mod loaders;
 mod mutations;
 
 use std::sync::Arc;
@@ -22,7 +24,7 @@ pub const MAX_PAGE: i32 = 100;
 
 /// Every query, merged from one object per concern.
 #[derive(MergedObject, Default, Debug)]
-pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery);
+pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery, analytics::AnalyticsQuery);
 
 /// The API's schema type.
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -36,6 +38,7 @@ pub fn schema(store: Store) -> ApiSchema {
 /// The schema over `store`, taking commands' times from `clock`.
 pub fn schema_with_clock(store: Store, clock: SharedClock) -> ApiSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .data(loaders::loaders(store.pool().clone()))
         .data(store)
         .data(clock)
         .limit_depth(12)

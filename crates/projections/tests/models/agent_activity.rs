@@ -129,3 +129,30 @@ async fn the_same_events_in_two_batches_give_the_same_rows() {
     let events = world.envelopes().await;
     assert_batch_independent(world.pool(), &AgentActivity, &events).await;
 }
+
+/// Through the runner, as in production: its decoding must know agent streams, or the errors
+/// agents report are never counted.
+#[tokio::test]
+async fn the_runner_counts_the_errors_agents_report() {
+    let world = World::new().await;
+    workday(&world).await;
+    let store = world.bus.store();
+    let models: Vec<std::sync::Arc<dyn reachspark_projections::Projection>> = vec![std::sync::Arc::new(AgentActivity)];
+    reachspark_projections::runner::ensure_ready(store, &models).await.unwrap();
+    crate::fixtures::drain(store, &models, 3).await;
+    let rows: Vec<(String, i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT actor_id, rejections, errors, last_error_kind FROM read.agent_activity
+         WHERE actor_kind = 'agent' ORDER BY actor_id",
+    )
+    .fetch_all(world.pool())
+    .await
+    .unwrap();
+    let expected = [
+        ("lead_finder", 0, 1, Some("permanent")),
+        ("outreach", 1, 1, Some("transient")),
+        ("sales_manager", 0, 0, None),
+    ];
+    let expected: Vec<_> =
+        expected.iter().map(|(a, r, e, k)| ((*a).to_owned(), *r, *e, k.map(str::to_owned))).collect();
+    assert_eq!(rows, expected);
+}

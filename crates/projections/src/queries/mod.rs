@@ -1,5 +1,8 @@
 //! Reads of the read models for the API: keyset-paged, filtered, no business rules.
 
+pub mod analytics;
+pub mod senders;
+
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -163,6 +166,23 @@ pub async fn decisions_about(pool: &PgPool, subject_id: Uuid) -> Result<Vec<Deci
         .bind(subject_id)
         .fetch_all(pool)
         .await
+}
+
+/// Every decision about each of `subject_ids`, optionally of one kind, in log order: one
+/// statement for a whole page of subjects (the API's DataLoader calls this).
+pub async fn decisions_about_many(
+    pool: &PgPool,
+    subject_ids: &[Uuid],
+    kind: Option<&str>,
+) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM read.decisions WHERE subject_id = ANY($1) AND ($2::text IS NULL OR kind = $2)
+         ORDER BY global_position",
+    )
+    .bind(subject_ids)
+    .bind(kind)
+    .fetch_all(pool)
+    .await
 }
 
 /// Up to `first` decisions before position `before` (newest first), optionally of one kind.
