@@ -21,12 +21,21 @@ pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery);
 /// The API's schema type.
 pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
-/// The schema over `store`, with depth and complexity limits against hostile queries.
+/// The deepest selection a query may nest.
+pub const MAX_DEPTH: usize = 12;
+/// The most a query may cost: each field 1, a connection field its page size times its
+/// selection (so `first` counts).
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// The schema over `store`, with depth and complexity limits against hostile queries, and
+/// metrics (latency, errors by code; every error gets a code).
 pub fn schema(store: Store) -> ApiSchema {
+    crate::metrics::handle();
     Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
         .data(store)
-        .limit_depth(12)
-        .limit_complexity(5_000)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .extension(crate::metrics::GraphqlMetrics)
         .finish()
 }
 

@@ -1,4 +1,12 @@
-//! The API crate's tests: the GraphQL schema through `schema.execute` against real read models.
+//! The API crate's tests: the GraphQL schema through `schema.execute` against real read models,
+//! and the HTTP surface (spec conformance, limits, tampered tokens, metrics) through
+//! `router.oneshot`.
 
+mod http_spec;
+mod internal;
+mod limits;
+mod metrics;
 mod queries;
 mod schema_file;
+mod support;
+mod tampered;
