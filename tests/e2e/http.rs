@@ -75,8 +75,9 @@ async fn limits_negotiation_and_metrics_over_a_real_socket() {
     let text = reply.text().await.unwrap();
     assert!(text.contains(r#"reachspark_graphql_errors_total{code="RATE_LIMITED"} 1"#), "{text}");
     assert!(text.contains("reachspark_projection_lag_events{projection="), "{text}");
-    let unauthenticated = client.get(format!("{}/metrics", server.base)).send().await.unwrap();
-    assert_eq!(unauthenticated.status(), 401);
+    // The address's budget is spent for every guarded route, /metrics included.
+    let anonymous = client.get(format!("{}/metrics", server.base)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 429);
 
     terminate(&server.child);
     let exit = tokio::time::timeout(Duration::from_secs(30), server.child.wait()).await.unwrap().unwrap();

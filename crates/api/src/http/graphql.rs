@@ -27,7 +27,8 @@ pub(crate) async fn graphql_handler(
         return respond::not_acceptable();
     };
     let (parts, body) = request.into_parts();
-    let parsed = if parts.method == Method::GET {
+    // HEAD is a GET without the body (axum routes it to the GET handler).
+    let parsed = if parts.method == Method::GET || parts.method == Method::HEAD {
         params::from_query_string(&parts.uri)
     } else {
         match params::require_json(&parts.headers) {

@@ -47,4 +47,5 @@ async fn an_internal_error_shows_no_detail_and_is_logged_once() {
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("read.leads")).collect();
     assert_eq!(lines.len(), 1, "the cause is logged once: {log}");
     assert!(lines[0].contains("ERROR") && lines[0].contains("internal error"), "{log}");
+    assert!(lines[0].contains("route=/graphql"), "in the request's span: {log}");
 }

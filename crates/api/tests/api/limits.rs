@@ -53,7 +53,8 @@ async fn a_caller_over_its_rate_is_429_with_retry_after_and_others_are_not_slowe
     assert_eq!(reply.header(RETRY_AFTER), Some("1"));
     assert_eq!(
         reply.json(),
-        json!({ "errors": [{ "message": "too many requests; retry after 1 s", "extensions": { "code": "RATE_LIMITED" } }] })
+        json!({ "errors": [{
+            "message": "too many requests; retry after 1 s", "extensions": { "code": "RATE_LIMITED" } }] })
     );
     // Another token subject from the same address has its own budget.
     let other = token_for(Role::Analyst, "patient");
