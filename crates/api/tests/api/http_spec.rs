@@ -8,7 +8,7 @@ use reachspark_api::auth::Role;
 use reachspark_api::http::Limits;
 use serde_json::json;
 
-use crate::support::{app, from_peer, post, post_body, send, token};
+use crate::harness::{app, from_peer, post, post_body, send, token};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";

@@ -8,7 +8,7 @@ use reachspark_api::auth::Role;
 use reachspark_api::http::Limits;
 use serde_json::json;
 
-use crate::support::{app, post, send, token};
+use crate::harness::{app, post, send, token};
 
 /// A log sink the test can read back.
 #[derive(Clone, Default)]

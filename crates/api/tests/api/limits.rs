@@ -12,7 +12,7 @@ use reachspark_api::graphql::{MAX_COMPLEXITY, MAX_DEPTH};
 use reachspark_api::http::{Limits, RateLimit};
 use serde_json::json;
 
-use crate::support::{app, from_peer, post, post_body, send, token, token_for};
+use crate::harness::{app, from_peer, post, post_body, send, token, token_for};
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413_whether_its_length_is_declared_or_streamed() {

@@ -10,7 +10,7 @@ use reachspark_api::auth::Role;
 use reachspark_api::http::Limits;
 use reachspark_api::metrics::SubscriberGuard;
 
-use crate::support::{app, append_leads, event_count, from_peer, post, seed, send, token};
+use crate::harness::{app, append_leads, event_count, from_peer, post, seed, send, token};
 
 /// Held by each test that reads a gauge, so no other scrape rewrites it meanwhile.
 static SCRAPES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -9,7 +9,7 @@ use reachspark_api::http::Limits;
 use reachspark_store::testing::settle;
 use serde_json::{json, Value};
 
-use crate::support::{app, event_count, now, post, seed, send, token, Reply, SECRET};
+use crate::harness::{app, event_count, now, post, seed, send, token, Reply, SECRET};
 
 fn claims(role: &str, exp: u64) -> Value {
     json!({ "sub": "mallory", "role": role, "scope": ["pii"], "iat": now() - 7200, "exp": exp })

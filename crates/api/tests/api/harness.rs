@@ -1,4 +1,5 @@
-//! The router over a fresh database, tokens, and requests sent with `router.oneshot`.
+//! Shared by the HTTP tests: the router over a fresh database, tokens, requests sent with
+//! `router.oneshot`, and seeding the log.
 
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
