@@ -4,6 +4,7 @@
 mod audit;
 mod embedded;
 mod graphql;
+mod http;
 mod projections;
 mod serve;
 mod support;

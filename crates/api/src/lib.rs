@@ -1,26 +1,29 @@
 //! ReachSpark's HTTP surface: `/graphql` (queries over the read models and the log, bearer
-//! tokens, roles, masking of personal data), GraphiQL at `/graphiql`, liveness (`/healthz`)
-//! and readiness (`/readyz`). Mutations, subscriptions, metrics and rate limits are still to
-//! come (issue 4).
+//! tokens, roles, masking of personal data), `/metrics` (Prometheus), GraphiQL at `/graphiql`,
+//! liveness (`/healthz`) and readiness (`/readyz`). Every route but the two probes and the
+//! static GraphiQL page passes the guard in [`http`]: token verification, then a per-caller
+//! rate limit; bodies are capped. Mutations and subscriptions are still to come (issue 4).
 //!
 //! Depends on `reachspark-store` (and later projections and domain); never on agents or cli.
 
 pub mod auth;
 pub mod clock;
 pub mod graphql;
+pub mod http;
+pub mod metrics;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{middleware, Json, Router};
 use reachspark_store::Store;
 use serde_json::json;
 
-use crate::auth::{bearer_token, AuthError, Authenticator};
+use crate::auth::Authenticator;
 use crate::graphql::ApiSchema;
+use crate::http::{Limits, RateLimiter};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -29,6 +32,8 @@ pub struct AppState {
     schema: ApiSchema,
     /// `None` when no JWT secret or public key is configured: then nobody is authenticated.
     auth: Option<Authenticator>,
+    limits: Limits,
+    limiter: RateLimiter,
 }
 
 impl std::fmt::Debug for AppState {
@@ -36,46 +41,46 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("store", &self.store)
             .field("auth", &self.auth.is_some())
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
 
 impl AppState {
-    /// State over `store`, verifying tokens with `auth`.
+    /// State over `store`, verifying tokens with `auth`, with the default [`Limits`].
     pub fn new(store: Store, auth: Option<Authenticator>) -> Self {
+        metrics::handle();
         let schema = graphql::schema(store.clone());
-        Self { store, schema, auth }
+        let limits = Limits::default();
+        Self { store, schema, auth, limits, limiter: RateLimiter::new(limits.rate) }
+    }
+
+    /// The same state with other limits (a fresh rate limiter: budgets start full).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limiter = RateLimiter::new(limits.rate);
+        self.limits = limits;
+        self
     }
 }
 
-/// The router: every route the server answers.
+/// The router: every route the server answers. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so that callers without a valid token
+/// are rate limited by address rather than all together.
 pub fn router(state: AppState) -> Router {
+    // Token verification and the rate limit, for every route that is not a probe.
+    let guarded = Router::new()
+        .route("/graphql", get(http::graphql_handler).post(http::graphql_handler))
+        .route("/metrics", get(metrics::scrape))
+        .route_layer(middleware::from_fn_with_state(state.clone(), http::guard));
     Router::new()
-        .route("/graphql", get(graphql_handler).post(graphql_handler))
+        .merge(guarded)
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .layer(middleware::from_fn(metrics::track_http))
+        .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .with_state(state)
-}
-
-/// GraphQL over HTTP (GET and POST). A request without `Authorization` runs anonymously and
-/// every field answers `UNAUTHENTICATED`; a wrong or expired token is a 401.
-async fn graphql_handler(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    let mut request = request.into_inner();
-    if headers.contains_key(axum::http::header::AUTHORIZATION) {
-        let Some(auth) = &state.auth else {
-            let why = "this server has no REACHSPARK_JWT_SECRET or REACHSPARK_JWT_PUBLIC_KEY_PEM configured";
-            return AuthError::InvalidClaims(why.to_owned()).into_response();
-        };
-        match bearer_token(&headers).and_then(|token| auth.verify(token)) {
-            Ok(principal) => request = request.data(principal),
-            Err(err) => {
-                tracing::info!(reason = %err, "request not authenticated");
-                return err.into_response();
-            }
-        }
-    }
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 
 /// The GraphiQL IDE (a static page; its requests need a token like any other).

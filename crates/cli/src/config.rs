@@ -1,9 +1,12 @@
 //! Typed configuration from flags and environment. Every variable is listed in `.env.sample`.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use reachspark_api::http::rate_limit::{DEFAULT_BURST, DEFAULT_PER_SECOND};
+use reachspark_api::http::{Limits, RateLimit, DEFAULT_BODY_LIMIT_BYTES};
 use secrecy::SecretString;
 
 /// ReachSpark: an event-sourced backend for an AI sales department.
@@ -92,6 +95,29 @@ pub(crate) struct ServeArgs {
     /// RS256 public key (PEM text or a file path), instead of the HS256 secret.
     #[arg(long, env = "REACHSPARK_JWT_PUBLIC_KEY_PEM")]
     pub(crate) jwt_public_key: Option<String>,
+
+    /// Largest request body accepted, in bytes; larger ones are answered 413.
+    #[arg(long, env = "REACHSPARK_BODY_LIMIT_BYTES", default_value_t = DEFAULT_BODY_LIMIT_BYTES)]
+    pub(crate) body_limit_bytes: usize,
+
+    /// Requests per second per token subject (per client address without a valid token);
+    /// more are answered 429 with `RATE_LIMITED` and `Retry-After`.
+    #[arg(long, env = "REACHSPARK_RATE_LIMIT_PER_SEC", default_value_t = DEFAULT_PER_SECOND)]
+    pub(crate) rate_limit_per_sec: NonZeroU32,
+
+    /// Requests a caller may send at once, above the sustained rate.
+    #[arg(long, env = "REACHSPARK_RATE_LIMIT_BURST", default_value_t = DEFAULT_BURST)]
+    pub(crate) rate_limit_burst: NonZeroU32,
+}
+
+impl ServeArgs {
+    /// The HTTP limits these flags describe.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            body_bytes: self.body_limit_bytes,
+            rate: RateLimit { per_second: self.rate_limit_per_sec, burst: self.rate_limit_burst },
+        }
+    }
 }
 
 impl Default for ServeArgs {

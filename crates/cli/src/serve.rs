@@ -2,6 +2,7 @@
 //! say which task ended and why.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -45,7 +46,17 @@ pub(crate) async fn run(
             AuthConfig::from_sources(secret.clone(), key.as_deref()).context("API token configuration")?,
         )),
     };
-    let server = axum::serve(listener, router(AppState::new(store, auth)))
+    let limits = args.limits();
+    tracing::info!(
+        body_limit_bytes = limits.body_bytes,
+        rate_limit_per_sec = limits.rate.per_second,
+        rate_limit_burst = limits.rate.burst,
+        "HTTP limits"
+    );
+    let app = router(AppState::new(store, auth).with_limits(limits));
+    let metrics_upkeep = tokio::spawn(metrics_upkeep(stop.clone()));
+    // The peer address keys the rate limit of callers without a valid token.
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { server_stop.cancelled().await });
 
     let trigger = stop.clone();
@@ -57,6 +68,7 @@ pub(crate) async fn run(
     let served = server.await;
     stop.cancel();
     checkpoints.await.context("checkpoint task panicked")?;
+    metrics_upkeep.await.context("metrics upkeep task panicked")?;
     for (name, task) in runners {
         match task.await {
             Ok(Ok(())) => tracing::info!(projection = name, "projection runner stopped"),
@@ -90,6 +102,17 @@ async fn checkpoint_loop(store: Store, secs: u64, stop: CancellationToken) {
         }
         if stopping {
             return;
+        }
+    }
+}
+
+/// Drains histogram samples every few seconds, so memory stays flat when nobody scrapes.
+async fn metrics_upkeep(stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => reachspark_api::metrics::run_upkeep(),
+            () = stop.cancelled() => return,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! | `ReadEvents` (`events`, subscriptions) | ✓ | – | ✓ | ✓ | – | ✓ |
 //! | `ReadAnalytics` | ✓ | ✓ | ✓ | – | ✓ | – |
 //! | `AuditVerify` | ✓ | – | – | ✓ | – | – |
+//! | `ReadMetrics` (`/metrics`) | ✓ | – | – | ✓ | – | – |
 //! | `ImportLeads` | ✓ | ✓ | lead_finder | – | – | – |
 //! | `ManageCampaigns` | ✓ | ✓ | – | – | – | – |
 //! | `UpdateStrategy` | ✓ | ✓ | sales_manager | – | – | – |
@@ -45,6 +46,8 @@ pub enum Permission {
     ReadAnalytics,
     /// `auditVerify`.
     AuditVerify,
+    /// `/metrics`: operational figures, no business data (the scraper gets an auditor token).
+    ReadMetrics,
     /// `importLeads` (CSV) and manual lead discovery.
     ImportLeads,
     /// Create campaigns, add or retire templates, pause and resume.
@@ -122,7 +125,15 @@ impl Principal {
                     || self.agent.is_some_and(|agent| agent_owns(agent, p))
             }
             (Role::Auditor, p) => {
-                matches!(p, P::ReadLeads | P::ReadDecisions | P::ReplayHistory | P::ReadEvents | P::AuditVerify)
+                matches!(
+                    p,
+                    P::ReadLeads
+                        | P::ReadDecisions
+                        | P::ReplayHistory
+                        | P::ReadEvents
+                        | P::AuditVerify
+                        | P::ReadMetrics
+                )
             }
             (Role::Analyst, p) => matches!(p, P::ReadLeads | P::ReadDecisions | P::ReadAnalytics),
             (Role::CrmSync, p) => matches!(p, P::ReadLeads | P::ReadEvents),

@@ -29,20 +29,28 @@ pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery, an
 /// The API's schema type.
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
+/// The deepest selection a query may nest.
+pub const MAX_DEPTH: usize = 12;
+/// The most a query may cost: each field 1, a connection field its page size times its
+/// selection (so `first` counts).
+pub const MAX_COMPLEXITY: usize = 5_000;
+
 /// The schema over `store` on the wall clock, with depth and complexity limits against
-/// hostile queries.
+/// hostile queries, and metrics (latency, errors by code; every error gets a code).
 pub fn schema(store: Store) -> ApiSchema {
     schema_with_clock(store, Arc::new(SystemClock))
 }
 
 /// The schema over `store`, taking commands' times from `clock`.
 pub fn schema_with_clock(store: Store, clock: SharedClock) -> ApiSchema {
+    crate::metrics::handle();
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(loaders::loaders(store.pool().clone()))
         .data(store)
         .data(clock)
-        .limit_depth(12)
-        .limit_complexity(5_000)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .extension(crate::metrics::GraphqlMetrics)
         .finish()
 }
 

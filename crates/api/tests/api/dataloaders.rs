@@ -112,9 +112,9 @@ async fn a_page_of_leads_loads_decisions_and_accounts_in_a_bounded_number_of_sta
         }
     }
     // Five when every batch catches its whole page: the page, decisions (one per `kind` asked),
-    // accounts, usage. A DataLoader batches by time window, so a loaded machine sometimes
-    // splits a batch in two; one statement per lead would be 100 per field.
-    assert!(counts.iter().all(|n| *n <= 12), "pages of 100 and of 10, three fields fanning out: {counts:?}");
+    // accounts, usage. A DataLoader batches by time window, so a loaded machine splits batches
+    // (16 seen with ten builds running beside it); one statement per lead would be 300 or more.
+    assert!(counts.iter().all(|n| *n <= 40), "pages of 100 and of 10, three fields fanning out: {counts:?}");
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use Permission::*;
 fn all_permissions() -> Vec<Permission> {
     let witness = |p: Permission| match p {
         ReadLeads | ReadPersonalData | ReadDecisions | ReplayHistory | ReadEvents | ReadAnalytics | AuditVerify
-        | ImportLeads | ManageCampaigns | UpdateStrategy | ManageAccounts | ApproveMessages | OptOut
+        | ReadMetrics | ImportLeads | ManageCampaigns | UpdateStrategy | ManageAccounts | ApproveMessages | OptOut
         | ErasePersonalData | WorkLeads | AgentCommand(_) => p,
     };
     let mut all = vec![
@@ -23,6 +23,7 @@ fn all_permissions() -> Vec<Permission> {
         ReadEvents,
         ReadAnalytics,
         AuditVerify,
+        ReadMetrics,
         ImportLeads,
         ManageCampaigns,
         UpdateStrategy,
@@ -64,7 +65,7 @@ fn each_role_has_exactly_its_permissions() {
     ];
     let agent_reads = [ReadLeads, ReadDecisions, ReadEvents, ReadAnalytics];
     let with = |extra: &[Permission]| agent_reads.iter().chain(extra).copied().collect::<Vec<_>>();
-    let auditor = [ReadLeads, ReadDecisions, ReplayHistory, ReadEvents, AuditVerify];
+    let auditor = [ReadLeads, ReadDecisions, ReplayHistory, ReadEvents, AuditVerify, ReadMetrics];
     let analyst = [ReadLeads, ReadDecisions, ReadAnalytics];
     let crm_sync = [ReadLeads, ReadEvents];
 
