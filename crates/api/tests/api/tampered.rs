@@ -54,11 +54,13 @@ fn forgeries() -> Vec<(&'static str, String)> {
 }
 
 /// Queries and would-be writes; once mutations exist, every one of them belongs here too.
-const OPERATIONS: [&str; 4] = [
+const OPERATIONS: [&str; 6] = [
     "{ auditVerify { intact events } }",
     "{ events(first: 5) { events { payload } } }",
     "{ leads(first: 5) { edges { node { name email } } } }",
     "mutation { __typename }",
+    "mutation { registerSenderAccount(channel: EMAIL, provider: \"smtp\") { version } }",
+    "mutation { pauseCampaign(campaignId: \"00000000-0000-4000-8000-000000000000\", reason: \"x\") { version } }",
 ];
 
 fn assert_unauthenticated(what: &str, reply: &Reply) {
