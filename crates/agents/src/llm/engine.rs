@@ -144,7 +144,8 @@ impl Engine {
                     return Ok(Answer { value, prompt_hash, response_hash, usage: spent.unwrap_or(usage) });
                 }
                 Err(why) => {
-                    tracing::debug!(agent = %self.settings.section, task = prompt.task, output, %why, "answer rejected");
+                    let agent = self.settings.section.as_str();
+                    tracing::debug!(agent, task = prompt.task, output, %why, "answer rejected");
                     problem = why;
                 }
             }

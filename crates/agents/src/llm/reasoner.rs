@@ -244,7 +244,8 @@ fn log(engine: &Engine, task: &'static str, fallback: &Fallback) {
             tracing::info!(agent, task, reason = %fallback.reason, "language model not used; the rules decided");
         }
         FallbackReason::InvalidOutput { problem, .. } => {
-            tracing::warn!(agent, task, reason = %fallback.reason, %problem, "language model not used; the rules decided");
+            let reason = &fallback.reason;
+            tracing::warn!(agent, task, %reason, %problem, "language model not used; the rules decided");
         }
         _ => tracing::warn!(agent, task, reason = %fallback.reason, "language model not used; the rules decided"),
     }
