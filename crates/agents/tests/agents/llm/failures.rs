@@ -123,3 +123,19 @@ async fn a_slow_provider_times_out_as_a_transient_failure() {
     };
     assert!(last.starts_with("no answer within"), "{last}");
 }
+
+#[tokio::test]
+async fn https_goes_through_rustls_and_a_failed_handshake_is_transient() {
+    // The local server speaks plain HTTP, so the TLS handshake fails: the TLS stack must be
+    // usable (no missing crypto provider) and the failure retried like any connection error.
+    let plain = Server::start(Reply::Content(profile_answer())).await;
+    let url = plain.url.replace("http://", "https://");
+    let f = fixture(Reply::Content(profile_answer()), |s| s.base_url = url).await;
+    let judged = f.reasoner.judge_profile(&speaker("Developer Advocate"), &Targeting::default()).await;
+    assert!(
+        matches!(judged.fallback, Some(FallbackReason::ProviderUnavailable { attempts: 3, .. })),
+        "{:?}",
+        judged.fallback
+    );
+    assert_eq!(plain.requests(), 0, "nothing reached the handler");
+}
