@@ -12,14 +12,20 @@
 //! - [`draft`] — renders a campaign template into a message with the compliance blocks the
 //!   campaign requires, and decides whether a person must approve it.
 //! - [`config`] — the agents' YAML configuration (`config/agents.yaml`), optional and validated.
+//! - [`llm`] — the [`Reasoner`](llm::Reasoner) the agents call to classify and score, read
+//!   replies and personalise drafts: the rules, or an OpenAI-compatible model that falls back to
+//!   them (schema-checked answers, cache, daily token budget, retries, circuit breaker). The one
+//!   async, networked part of the crate.
 //!
-//! It may depend on `reachspark-domain` and on pure libraries (serde, rand, fake). It must not
-//! depend on the store, the API internals, sqlx, axum or async-graphql: the agents reach the
-//! system only as GraphQL clients, and that client lives beside this core, not inside it.
+//! It may depend on `reachspark-domain`, on pure libraries (serde, rand, fake) and, for the
+//! model, on async-openai and tokio. It must not depend on the store, the API internals, sqlx,
+//! axum or async-graphql: the agents reach the system only as GraphQL clients, and that client
+//! lives beside this core, not inside it.
 
 pub mod bandit;
 pub mod config;
 pub mod draft;
+pub mod llm;
 pub mod profile;
 pub mod rules;
 pub mod sandbox;

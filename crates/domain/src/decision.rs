@@ -86,6 +86,33 @@ pub struct Decision {
     pub engine: Engine,
     /// For a bandit choice: the probability with which this option was chosen.
     pub propensity: Option<f64>,
+    /// Tokens a language model spent on this decision and their estimated cost; `None` when no
+    /// model was asked. Absent from events recorded before it existed, so it defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<LlmUsage>,
+}
+
+/// What asking a language model cost, recorded on the decision it served so that spend can be
+/// audited per decision, agent and day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LlmUsage {
+    /// Tokens sent (all attempts, including ones whose output was rejected).
+    pub prompt_tokens: u64,
+    /// Tokens received (all attempts).
+    pub completion_tokens: u64,
+    /// Estimated cost in billionths of a US dollar, from the configured per-model prices
+    /// (0 when the model's price is unknown). An integer, because it is money: sums stay exact.
+    pub cost_nano_usd: u64,
+    /// Served from the response cache: no tokens were spent this time.
+    #[serde(default)]
+    pub cached: bool,
+}
+
+impl LlmUsage {
+    /// Prompt and completion tokens together.
+    pub fn total_tokens(&self) -> u64 {
+        self.prompt_tokens.saturating_add(self.completion_tokens)
+    }
 }
 
 /// A decision that cannot be recorded as given.
@@ -138,6 +165,7 @@ impl Decision {
             decided_by,
             engine,
             propensity: None,
+            usage: None,
         }
     }
 
@@ -165,6 +193,12 @@ impl Decision {
         self
     }
 
+    /// Records what a language model cost.
+    pub fn with_usage(mut self, usage: LlmUsage) -> Self {
+        self.usage = Some(usage);
+        self
+    }
+
     /// Checks the record's invariants and that it is of the `expected` kind.
     pub fn validate(&self, expected: DecisionKind) -> Result<(), DecisionError> {
         if self.kind != expected {
@@ -182,5 +216,38 @@ impl Decision {
             return Err(DecisionError::MissingRationale);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules_decision() -> Decision {
+        Decision::new(DecisionKind::Score, "7", "base 4 +3", Actor::agent("lead_finder"), Engine::rules("v1"))
+    }
+
+    #[test]
+    fn a_decision_recorded_before_usage_existed_still_reads() {
+        let mut old = serde_json::to_value(rules_decision()).unwrap();
+        assert!(old.get("usage").is_none(), "no usage is not written: {old}");
+        old.as_object_mut().unwrap().remove("usage");
+        let back: Decision = serde_json::from_value(old).unwrap();
+        assert_eq!(back, rules_decision());
+    }
+
+    #[test]
+    fn usage_round_trips_and_cached_defaults_to_false() {
+        let usage = LlmUsage { prompt_tokens: 120, completion_tokens: 30, cost_nano_usd: 36_000, cached: false };
+        let d = rules_decision().with_usage(usage);
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["usage"]["prompt_tokens"], 120);
+        let back: Decision = serde_json::from_value(json).unwrap();
+        assert_eq!(back.usage, Some(usage));
+        assert_eq!(usage.total_tokens(), 150);
+
+        let without_flag = serde_json::json!({"prompt_tokens": 1, "completion_tokens": 2, "cost_nano_usd": 3});
+        let parsed: LlmUsage = serde_json::from_value(without_flag).unwrap();
+        assert!(!parsed.cached);
     }
 }

@@ -58,7 +58,7 @@ pub mod sender_account;
 
 pub use agent::{Agent, AgentCommand, AgentError, AgentEvent, AgentState};
 pub use campaign::{Campaign, CampaignCommand, CampaignError, CampaignEvent, CampaignState};
-pub use decision::{Decision, DecisionError, DecisionKind, Engine, Factor};
+pub use decision::{Decision, DecisionError, DecisionKind, Engine, Factor, LlmUsage};
 pub use event::{Actor, ActorKind, DomainEvent, UpcastError};
 pub use lead::{Lead, LeadCommand, LeadError, LeadEvent, LeadState};
 pub use outreach::{reserve_send, ReserveSend, ReserveSendError};

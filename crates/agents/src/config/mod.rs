@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use reachspark_domain::campaign::AllocationStrategy;
 pub use types::{
     ApprovalConfig, BanditConfig, ChannelKind, ClockTime, GenerationMode, LeadSourceKind, LlmConfig, LlmProvider,
+    ModelPrice, ModelPrices,
 };
 
 /// Why the configuration could not be used.
@@ -59,6 +60,8 @@ pub struct AgentsConfig {
     pub lead_finder: LeadFinderConfig,
     /// The messenger.
     pub outreach: OutreachConfig,
+    /// What each model's tokens cost, for the cost recorded on decisions.
+    pub llm_prices: ModelPrices,
 }
 
 /// Sales Manager settings.

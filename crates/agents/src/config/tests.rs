@@ -75,6 +75,19 @@ fn out_of_range_values_are_named_by_their_path() {
         ("sales_manager:\n  llm:\n    provider: openai\n    model: ''\n", "sales_manager.llm.model"),
         ("lead_finder:\n  llm:\n    provider: openai\n    base_url: api.example\n", "lead_finder.llm.base_url"),
         ("outreach:\n  llm:\n    provider: openai\n    temperature: 3\n", "outreach.llm.temperature"),
+        (
+            "outreach:\n  llm:\n    provider: openai\n    invalid_output_retries: 9\n",
+            "outreach.llm.invalid_output_retries",
+        ),
+        (
+            "lead_finder:\n  llm:\n    provider: openai\n    circuit_breaker_failures: 0\n",
+            "lead_finder.llm.circuit_breaker_failures",
+        ),
+        ("lead_finder:\n  llm:\n    provider: openai\n    cache_entries: 0\n", "lead_finder.llm.cache_entries"),
+        (
+            "llm_prices:\n  gpt-x:\n    prompt_per_1k_usd: 150\n    completion_per_1k_usd: 0.6\n",
+            "llm_prices.gpt-x.prompt_per_1k_usd",
+        ),
     ] {
         assert_eq!(invalid_field(yaml), field, "{yaml}");
     }
@@ -105,4 +118,16 @@ fn the_api_key_comes_from_the_named_variable() {
 fn the_bandit_section_builds_a_bandit() {
     let bandit = BanditConfig { prior_alpha: 2.0, ..BanditConfig::default() }.build().unwrap();
     assert_eq!(bandit.arm("speaker", "t"), crate::bandit::Arm { alpha: 2.0, beta: 1.0 });
+}
+
+#[test]
+fn model_prices_are_listed_by_model_and_unknown_models_have_none() {
+    let config = AgentsConfig::from_yaml(
+        "llm_prices:\n  local-llama:\n    prompt_per_1k_usd: 0\n    completion_per_1k_usd: 0.001\n",
+    )
+    .unwrap();
+    let price = config.llm_prices.get("local-llama").unwrap();
+    assert_eq!((price.prompt_per_1k_usd, price.completion_per_1k_usd), (0.0, 0.001));
+    assert_eq!(config.llm_prices.get("gpt-4o-mini"), None, "a listed map replaces the default one");
+    assert!(AgentsConfig::default().llm_prices.get("gpt-4o-mini").is_some());
 }

@@ -1,5 +1,6 @@
 //! The value types of the agents' configuration.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use secrecy::SecretString;
@@ -39,6 +40,14 @@ pub struct LlmConfig {
     pub daily_token_budget: u64,
     /// A request slower than this fails as transient.
     pub timeout_seconds: u32,
+    /// How often an answer that fails validation is asked again before the rules decide.
+    pub invalid_output_retries: u32,
+    /// Consecutive failed requests after which the provider is left alone for a cool-down.
+    pub circuit_breaker_failures: u32,
+    /// How long the provider is left alone; then one probe request decides whether to resume.
+    pub circuit_breaker_cooldown_seconds: u32,
+    /// Answers kept in memory by prompt hash; an identical prompt is not sent twice.
+    pub cache_entries: u32,
 }
 
 impl Default for LlmConfig {
@@ -52,6 +61,10 @@ impl Default for LlmConfig {
             temperature: 0.2,
             daily_token_budget: 200_000,
             timeout_seconds: 30,
+            invalid_output_retries: 1,
+            circuit_breaker_failures: 5,
+            circuit_breaker_cooldown_seconds: 60,
+            cache_entries: 1000,
         }
     }
 }
@@ -66,6 +79,36 @@ impl LlmConfig {
                 Err(ConfigError::MissingApiKey { field: format!("{field}.api_key_env"), var: self.api_key_env.clone() })
             }
         }
+    }
+}
+
+/// What a model's tokens cost, in US dollars per 1,000 tokens, as the provider's price list says.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPrice {
+    /// Per 1,000 prompt (input) tokens.
+    pub prompt_per_1k_usd: f64,
+    /// Per 1,000 completion (output) tokens.
+    pub completion_per_1k_usd: f64,
+}
+
+/// Prices by model name. A model without a price costs 0: the tokens are still counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ModelPrices(pub BTreeMap<String, ModelPrice>);
+
+impl Default for ModelPrices {
+    fn default() -> Self {
+        // OpenAI's list price for the default model when this was written; check yours.
+        let mini = ModelPrice { prompt_per_1k_usd: 0.000_15, completion_per_1k_usd: 0.000_6 };
+        Self(BTreeMap::from([("gpt-4o-mini".to_owned(), mini)]))
+    }
+}
+
+impl ModelPrices {
+    /// The price of `model`, if listed.
+    pub fn get(&self, model: &str) -> Option<ModelPrice> {
+        self.0.get(model).copied()
     }
 }
 

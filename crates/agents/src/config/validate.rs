@@ -1,6 +1,6 @@
 //! Range checks that serde cannot express. Each error names the field by its dotted path.
 
-use super::types::{BanditConfig, LlmConfig, LlmProvider};
+use super::types::{BanditConfig, LlmConfig, LlmProvider, ModelPrices};
 use super::{AgentsConfig, ConfigError};
 
 fn invalid(field: &str, reason: impl Into<String>) -> ConfigError {
@@ -53,6 +53,30 @@ fn llm(section: &str, llm: &LlmConfig) -> Result<(), ConfigError> {
     positive(&field("timeout_seconds"), llm.timeout_seconds)?;
     if llm.daily_token_budget == 0 {
         return Err(invalid(&field("daily_token_budget"), "must be at least 1 (use provider: rules for none)"));
+    }
+    if llm.invalid_output_retries > 5 {
+        return Err(invalid(&field("invalid_output_retries"), "must be at most 5 (each retry costs tokens)"));
+    }
+    positive(&field("circuit_breaker_failures"), llm.circuit_breaker_failures)?;
+    positive(&field("circuit_breaker_cooldown_seconds"), llm.circuit_breaker_cooldown_seconds)?;
+    positive(&field("cache_entries"), llm.cache_entries)
+}
+
+/// Prices above this per 1,000 tokens are surely a typo (dollars per million, say).
+const MAX_PRICE_PER_1K_USD: f64 = 10.0;
+
+fn prices(prices: &ModelPrices) -> Result<(), ConfigError> {
+    for (model, price) in &prices.0 {
+        for (name, value) in
+            [("prompt_per_1k_usd", price.prompt_per_1k_usd), ("completion_per_1k_usd", price.completion_per_1k_usd)]
+        {
+            if !(value.is_finite() && (0.0..=MAX_PRICE_PER_1K_USD).contains(&value)) {
+                return Err(invalid(
+                    &format!("llm_prices.{model}.{name}"),
+                    format!("must be between 0 and {MAX_PRICE_PER_1K_USD} dollars per 1,000 tokens, got {value}"),
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -109,7 +133,8 @@ impl AgentsConfig {
         }
         probability("outreach.reply_review_below", o.reply_review_below)?;
         probability("outreach.approval.min_confidence", o.approval.min_confidence)?;
-        bandit(&o.bandit)
+        bandit(&o.bandit)?;
+        prices(&self.llm_prices)
     }
 }
 

@@ -14,6 +14,7 @@ mod text;
 
 pub use classify::classify;
 pub use reply::analyze_reply;
+pub(crate) use reply::own_words;
 pub use score::{score, seniority, Seniority};
 
 use reachspark_domain::decision::Engine;

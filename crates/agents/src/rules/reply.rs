@@ -105,7 +105,7 @@ fn intent_name(intent: Intent) -> &'static str {
 }
 
 /// The reply without quoted earlier messages, which may hold our own opt-out line.
-fn own_words(text: &str) -> String {
+pub(crate) fn own_words(text: &str) -> String {
     let mut kept = Vec::new();
     for line in text.lines() {
         let t = line.trim();

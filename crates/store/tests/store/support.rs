@@ -48,6 +48,7 @@ pub(crate) mod domain {
             decided_by: Actor::agent("lead_finder"),
             engine: Engine::Rules { policy_version: "rules-1".to_owned() },
             propensity: None,
+            usage: None,
         }
     }
 

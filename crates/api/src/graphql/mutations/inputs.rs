@@ -249,6 +249,7 @@ impl DecisionInput {
             decided_by: by.clone(),
             engine,
             propensity: self.propensity,
+            usage: None,
         })
     }
 }
