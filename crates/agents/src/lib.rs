@@ -21,9 +21,11 @@ pub mod bandit;
 pub mod channels;
 pub mod config;
 pub mod draft;
+pub mod notify;
 pub mod profile;
 pub mod rules;
 pub mod sandbox;
+pub mod sources;
 
 pub use profile::{Profile, ProfileFact};
 

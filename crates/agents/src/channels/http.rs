@@ -4,6 +4,9 @@ use reqwest::StatusCode;
 
 use super::SendError;
 
+/// How the agents introduce themselves to the servers they call.
+pub(crate) const USER_AGENT: &str = concat!("reachspark-agents/", env!("CARGO_PKG_VERSION"));
+
 /// 408, 425, 429 and 5xx may pass on a later try; any other 4xx will not (bad request, bad
 /// key, unknown recipient).
 pub(crate) fn status_error(status: StatusCode) -> SendError {
@@ -36,10 +39,10 @@ pub(crate) fn request_error(e: &reqwest::Error) -> SendError {
 
 /// A client whose every request ends within the timeout: a hung provider must not hold an
 /// agent's step forever.
-pub(crate) fn client(timeout_seconds: u32, user_agent: &str) -> Result<reqwest::Client, reqwest::Error> {
+pub(crate) fn client(timeout_seconds: u32) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(u64::from(timeout_seconds)))
         .connect_timeout(std::time::Duration::from_secs(u64::from(timeout_seconds.min(10))))
-        .user_agent(user_agent)
+        .user_agent(USER_AGENT)
         .build()
 }

@@ -28,6 +28,8 @@ pub use provider::ProviderHttp;
 pub use sandbox::SandboxLinkedIn;
 pub use smtp::{Email, Smtp};
 
+pub(crate) use http::{client as http_client, request_error as http_request_error, status_error as http_status_error};
+
 use crate::config::{AgentsConfig, ChannelKind, ConfigError};
 use crate::sandbox::World;
 

@@ -72,8 +72,7 @@ impl ProviderHttp {
             base.set_path(&format!("{}/", base.path()));
         }
         let key = secret_from_env("channels.linkedin_provider.api_key_env", &config.api_key_env)?;
-        let client = client(config.timeout_seconds.max(1), concat!("reachspark-agents/", env!("CARGO_PKG_VERSION")))
-            .map_err(|_| not_valid("cannot build an HTTP client"))?;
+        let client = client(config.timeout_seconds.max(1)).map_err(|_| not_valid("cannot build an HTTP client"))?;
         Ok(Self { client, base, key })
     }
 

@@ -9,8 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -150,8 +149,7 @@ impl Smtp {
             .to(Mailbox::new(name, address))
             .subject(email.subject.clone())
             .message_id(Some(message_id.clone()))
-            .header(ContentType::TEXT_PLAIN)
-            .body(email.body.clone())
+            .singlepart(SinglePart::plain(email.body.clone()))
             .map_err(|_| SendError::permanent("bad_message"))?;
         self.transport.send(message).await.map_err(|e| smtp_error(&e))?;
         Ok(SendReceipt { provider_message_id: message_id })
