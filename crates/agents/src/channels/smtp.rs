@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
@@ -69,6 +69,19 @@ fn is_auth_code(code: &str) -> bool {
     matches!(code, "530" | "534" | "535" | "538")
 }
 
+/// A handshake that failed (an untrusted or wrong certificate) reaches us as a connection
+/// error around an I/O error of kind `InvalidData`.
+fn is_tls_failure(e: &lettre::transport::smtp::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if err.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData) {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
 fn smtp_error(e: &lettre::transport::smtp::Error) -> SendError {
     if let Some(code) = e.status().map(|c| c.to_string()) {
         if is_auth_code(&code) {
@@ -82,7 +95,7 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> SendError {
     }
     let code = if e.is_timeout() {
         "timeout"
-    } else if e.is_tls() {
+    } else if e.is_tls() || is_tls_failure(e) {
         "tls"
     } else if e.is_client() {
         "smtp_client"
@@ -90,6 +103,17 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> SendError {
         "connect"
     };
     SendError::transient(code)
+}
+
+/// TLS towards `config.host`, trusting the public roots and the CAs in `tls_ca_file`.
+fn tls_parameters(config: &SmtpConfig) -> Result<TlsParameters, ConfigError> {
+    let mut builder = TlsParameters::builder(config.host.clone());
+    if !config.tls_ca_file.trim().is_empty() {
+        let pem = std::fs::read(config.tls_ca_file.trim()).map_err(|_| invalid("tls_ca_file", "cannot be read"))?;
+        let cert = Certificate::from_pem(&pem).map_err(|_| invalid("tls_ca_file", "is not a PEM certificate"))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().map_err(|_| invalid("host", "unusable for TLS"))
 }
 
 impl Smtp {
@@ -111,7 +135,7 @@ impl Smtp {
         let address: Address = config.from_address.parse().map_err(|_| invalid("from_address", "not an address"))?;
         let name = Some(config.from_name.trim().to_owned()).filter(|n| !n.is_empty());
         let domain = address.domain().to_owned();
-        let tls_params = || TlsParameters::new(config.host.clone()).map_err(|_| invalid("host", "unusable for TLS"));
+        let tls_params = || tls_parameters(config);
         let tls = match config.tls {
             SmtpTls::Starttls => Tls::Required(tls_params()?),
             SmtpTls::Tls => Tls::Wrapper(tls_params()?),

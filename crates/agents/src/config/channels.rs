@@ -29,6 +29,9 @@ pub struct SmtpConfig {
     pub port: u16,
     /// Connection protection.
     pub tls: SmtpTls,
+    /// A PEM file of extra certificate authorities to trust (an internal relay's private CA);
+    /// empty for the public roots alone.
+    pub tls_ca_file: String,
     /// The login name (not a secret; often the mailbox address).
     pub username: String,
     /// The NAME of the environment variable that holds the password, never the password.
@@ -50,6 +53,7 @@ impl Default for SmtpConfig {
             host: String::new(),
             port: 587,
             tls: SmtpTls::Starttls,
+            tls_ca_file: String::new(),
             username: String::new(),
             password_env: "SMTP_PASSWORD".to_owned(),
             from_address: String::new(),

@@ -191,6 +191,15 @@ mod tests {
     }
 
     #[test]
+    fn a_webhook_needs_an_encrypted_url_and_never_shows_it() {
+        use secrecy::SecretString;
+        let clear = Webhook::new(SecretString::from("http://hooks.example/T0K3N"), None, 5);
+        assert!(matches!(clear, Err(ConfigError::Invalid { ref field, .. }) if field == "notify.webhook.url_env"));
+        let hook = Webhook::new(SecretString::from("https://hooks.example/T0K3N"), None, 5).unwrap();
+        assert!(!format!("{hook:?}").contains("T0K3N"));
+    }
+
+    #[test]
     fn notifications_are_off_by_default() {
         let notifier = HotLeadNotifier::from_config(&AgentsConfig::default()).unwrap();
         assert!(!notifier.is_active());

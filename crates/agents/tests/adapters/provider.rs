@@ -38,7 +38,11 @@ fn authorised(headers: &HeaderMap) -> bool {
 
 /// Behaves by recipient: `…/in/busy` is rate limited, `…/in/down` meets an outage, `…/in/gone`
 /// does not exist, `…/in/slow` takes longer than the client waits; anyone else is accepted.
-async fn messages(State(seen): State<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+async fn messages(
+    State(seen): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     if !authorised(&headers) {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "bad key"})));
     }
@@ -86,10 +90,8 @@ async fn replies(
 
 async fn provider() -> (String, Shared) {
     let seen = Shared::default();
-    let app = Router::new()
-        .route("/v1/messages", post(messages))
-        .route("/v1/replies", get(replies))
-        .with_state(seen.clone());
+    let app =
+        Router::new().route("/v1/messages", post(messages)).route("/v1/replies", get(replies)).with_state(seen.clone());
     let addr = serve(app).await;
     (format!("http://{addr}/v1"), seen)
 }
@@ -168,7 +170,8 @@ async fn replies_since_a_time_come_oldest_first_without_the_one_already_read() {
 
 #[test]
 fn the_adapter_needs_its_key_and_an_encrypted_url() {
-    let base = ProviderConfig { enabled: true, base_url: "https://api.provider.example/v1".into(), ..Default::default() };
+    let base =
+        ProviderConfig { enabled: true, base_url: "https://api.provider.example/v1".into(), ..Default::default() };
     let unset = ProviderConfig { api_key_env: "REACHSPARK_TEST_PROVIDER_KEY_UNSET_3B".into(), ..base.clone() };
     assert!(matches!(ProviderHttp::from_config(&unset), Err(ConfigError::MissingApiKey { .. })));
     let clear = ProviderConfig {

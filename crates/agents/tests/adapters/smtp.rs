@@ -5,17 +5,18 @@ use reachspark_agents::config::{SmtpConfig, SmtpTls};
 use reachspark_domain::lead::{FailureKind, Step};
 use uuid::Uuid;
 
-use crate::support::smtp::SmtpServer;
+use crate::support::smtp::{private_ca_certificate, SmtpServer};
 use crate::support::{closed_port, secret_var};
 
 const USER: &str = "outreach@dataconf.example";
 
-pub fn config(port: u16, password_env: String) -> SmtpConfig {
+pub(crate) fn config(port: u16, password_env: String) -> SmtpConfig {
     SmtpConfig {
         enabled: true,
         host: "127.0.0.1".into(),
         port,
         tls: SmtpTls::None,
+        tls_ca_file: String::new(),
         username: USER.into(),
         password_env,
         from_address: USER.into(),
@@ -106,4 +107,33 @@ fn the_password_never_shows_in_debug_output() {
     let smtp = Smtp::from_config(&config(2525, secret_var("smtp_debug_pw", "hunter2-secret"))).unwrap();
     let shown = format!("{smtp:?}");
     assert!(!shown.contains("hunter2") && shown.contains("127.0.0.1"), "{shown}");
+}
+
+#[tokio::test]
+async fn starttls_is_required_and_the_certificate_checked() {
+    let (_dir, ca, cert, key) = private_ca_certificate();
+    let mut server = SmtpServer::start_tls(USER, "pw-tls", &cert, &key);
+    let password_env = secret_var("smtp_tls_pw", "pw-tls");
+    let trusting = SmtpConfig {
+        tls: SmtpTls::Starttls,
+        tls_ca_file: ca.display().to_string(),
+        ..config(server.port, password_env.clone())
+    };
+    let smtp = Smtp::from_config(&trusting).unwrap();
+    smtp.send(&message(5, "ok@nordwind.example", Some("Over TLS"), "Encrypted.")).await.unwrap();
+    let got = server.next().await;
+    assert!(got.tls, "the message travelled after STARTTLS");
+    assert_eq!((got.login.as_deref(), got.headers["Subject"].as_str()), (Some(USER), "Over TLS"));
+
+    // The same server, without trusting its certificate: nothing is sent, and it may pass later.
+    let doubting = Smtp::from_config(&SmtpConfig { tls_ca_file: String::new(), ..trusting.clone() }).unwrap();
+    let e = doubting.send(&message(6, "ok@nordwind.example", Some("Hi"), "Hi")).await.unwrap_err();
+    assert_eq!((e.kind, e.code.as_str()), (FailureKind::Transient, "tls"));
+    assert!(!server.has_more());
+
+    let missing = SmtpConfig { tls_ca_file: "/nonexistent/ca.pem".into(), ..trusting };
+    let e = Smtp::from_config(&missing).unwrap_err();
+    assert!(
+        matches!(e, reachspark_agents::config::ConfigError::Invalid { ref field, .. } if field.ends_with("tls_ca_file"))
+    );
 }

@@ -193,7 +193,7 @@ fn field<'a>(card: &ElementRef<'a>, props: &[&str], words: &[&str], not: &[&str]
 
 fn read(card: &ElementRef<'_>, name: &ElementRef<'_>, page: &Page) -> Found {
     let kind = kind(card);
-    let talk = field(card, &[], TALK_WORDS, &["talks-list"])
+    let talk = field(card, &[], TALK_WORDS, &["list"])
         .or_else(|| descendants(card).filter(is_line).find(|e| text::after_label(&text::of(e)).is_some()));
     let company = field(card, &["worksFor", "affiliation"], COMPANY_WORDS, &["logo"]);
     let position = field(card, &["jobTitle"], POSITION_WORDS, TALK_WORDS).or_else(|| {

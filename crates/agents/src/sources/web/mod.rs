@@ -51,3 +51,6 @@ impl Page {
         Self { url: url.clone(), site_name, title }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -58,18 +58,19 @@ fn python() -> &'static Path {
 
 /// A message as the server received it.
 #[derive(Debug, Deserialize)]
-pub struct Received {
-    pub mail_from: String,
-    pub rcpt_tos: Vec<String>,
-    pub login: Option<String>,
-    pub headers: std::collections::HashMap<String, String>,
-    pub body: String,
+pub(crate) struct Received {
+    pub(crate) mail_from: String,
+    pub(crate) rcpt_tos: Vec<String>,
+    pub(crate) login: Option<String>,
+    pub(crate) tls: bool,
+    pub(crate) headers: std::collections::HashMap<String, String>,
+    pub(crate) body: String,
 }
 
 /// A running server; stopped when dropped.
 #[derive(Debug)]
-pub struct SmtpServer {
-    pub port: u16,
+pub(crate) struct SmtpServer {
+    pub(crate) port: u16,
     child: Child,
     received: mpsc::UnboundedReceiver<Received>,
 }
@@ -80,16 +81,20 @@ struct Ready {
 }
 
 impl SmtpServer {
-    /// Starts a server that accepts `user` / `password`.
-    pub fn start(user: &str, password: &str) -> Self {
-        let mut child = Command::new(python())
-            .arg(SCRIPT)
-            .env("SMTP_TEST_USER", user)
-            .env("SMTP_TEST_PASSWORD", password)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the SMTP server");
+    /// Starts a plain server that accepts `user` / `password`.
+    pub(crate) fn start(user: &str, password: &str) -> Self {
+        Self::spawn(Command::new(python()).arg(SCRIPT).env("SMTP_TEST_USER", user).env("SMTP_TEST_PASSWORD", password))
+    }
+
+    /// Starts a server that requires STARTTLS with `cert` (PEM) and `key` before login.
+    pub(crate) fn start_tls(user: &str, password: &str, cert: &Path, key: &Path) -> Self {
+        let mut command = Command::new(python());
+        command.arg(SCRIPT).env("SMTP_TEST_USER", user).env("SMTP_TEST_PASSWORD", password);
+        Self::spawn(command.env("SMTP_TEST_CERT", cert).env("SMTP_TEST_KEY", key))
+    }
+
+    fn spawn(command: &mut Command) -> Self {
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("start the SMTP server");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let first = lines.next().expect("the server prints its port").expect("read the port line");
         let Ready { port } = serde_json::from_str(&first).expect("a port line");
@@ -106,7 +111,7 @@ impl SmtpServer {
     }
 
     /// The next message the server accepts (fails the test after ten seconds).
-    pub async fn next(&mut self) -> Received {
+    pub(crate) async fn next(&mut self) -> Received {
         tokio::time::timeout(Duration::from_secs(10), self.received.recv())
             .await
             .expect("a message within ten seconds")
@@ -114,7 +119,7 @@ impl SmtpServer {
     }
 
     /// Whether a message arrived that was not read yet.
-    pub fn has_more(&mut self) -> bool {
+    pub(crate) fn has_more(&mut self) -> bool {
         !self.received.is_empty()
     }
 }
@@ -125,4 +130,23 @@ impl Drop for SmtpServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A private certificate authority and a certificate it issued for 127.0.0.1, made with the
+/// `openssl` command in a fresh temporary directory: (directory, CA, certificate, key).
+pub(crate) fn private_ca_certificate() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = |name: &str| dir.path().join(name);
+    let openssl = |args: &str| {
+        let mut command = Command::new("openssl");
+        command.current_dir(dir.path()).args(args.split_whitespace());
+        run(&mut command, "openssl");
+    };
+    let rsa = "-newkey rsa:2048 -nodes -days 1";
+    openssl(&format!("req -x509 {rsa} -subj /CN=ReachSpark-Test-CA -keyout ca.key -out ca.pem"));
+    openssl(&format!("req {rsa} -subj /CN=127.0.0.1 -keyout key.pem -out cert.csr"));
+    std::fs::write(path("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").expect("write ext");
+    openssl("x509 -req -in cert.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext.cnf -out cert.pem");
+    let (ca, cert, key) = (path("ca.pem"), path("cert.pem"), path("key.pem"));
+    (dir, ca, cert, key)
 }

@@ -4,14 +4,16 @@ Binds 127.0.0.1 on a free port and prints {"port": N}, then one JSON line per ac
 message: envelope, login, main headers and the decoded text body. AUTH (PLAIN or LOGIN) is
 required and checked against SMTP_TEST_USER / SMTP_TEST_PASSWORD; the connection is plain,
 which is only acceptable because it never leaves loopback. Recipients starting with
-"reject-permanent" are refused with 550, "reject-transient" with 451. Exits when stdin closes,
-so the test that started it stops it by dropping its handle.
+"reject-permanent" are refused with 550, "reject-transient" with 451. With SMTP_TEST_CERT and
+SMTP_TEST_KEY set, STARTTLS is offered and required before AUTH and MAIL. Exits when stdin
+closes, so the test that started it stops it by dropping its handle.
 """
 
 import asyncio
 import email
 import json
 import os
+import ssl
 import sys
 from email import policy
 
@@ -42,6 +44,7 @@ class Handler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "login": session.auth_data if session.authenticated else None,
+            "tls": session.ssl is not None,
             "headers": {name: str(message[name]) for name in HEADERS if message[name] is not None},
             "body": message.get_content(),
         }
@@ -49,8 +52,29 @@ class Handler:
         return "250 Message accepted for delivery"
 
 
+def tls_context():
+    cert, key = os.environ.get("SMTP_TEST_CERT"), os.environ.get("SMTP_TEST_KEY")
+    if not cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+TLS = tls_context()
+
+
 def factory():
-    return SMTP(Handler(), authenticator=authenticator, auth_require_tls=False, hostname="smtp.test.local")
+    if TLS is None:
+        return SMTP(Handler(), authenticator=authenticator, auth_require_tls=False, hostname="smtp.test.local")
+    return SMTP(
+        Handler(),
+        authenticator=authenticator,
+        tls_context=TLS,
+        require_starttls=True,
+        auth_require_tls=True,
+        hostname="smtp.test.local",
+    )
 
 
 async def main():
