@@ -182,9 +182,18 @@ fn value(el: &ElementRef<'_>) -> String {
     el.value().attr("content").map(text::clean).unwrap_or_else(|| text::of(el))
 }
 
-fn field<'a>(card: &ElementRef<'a>, props: &[&str], words: &[&str], not: &[&str]) -> Option<ElementRef<'a>> {
-    descendants(card).find(|e| props.iter().any(|p| itemprop(e, p))).or_else(|| {
-        descendants(card).find(|e| {
+/// The card's element for a field, by `itemprop` first, then by class words; never the name
+/// (a `card-title` heading holding the name is not the job title).
+fn field<'a>(
+    card: &ElementRef<'a>,
+    name: &ElementRef<'a>,
+    props: &[&str],
+    words: &[&str],
+    not: &[&str],
+) -> Option<ElementRef<'a>> {
+    let candidates = || descendants(card).filter(|e| !inside(e, name) && !inside(name, e));
+    candidates().find(|e| props.iter().any(|p| itemprop(e, p))).or_else(|| {
+        candidates().find(|e| {
             let t = tokens(e);
             has_word(&t, words) && !has_word(&t, not) && !text::of(e).is_empty()
         })
@@ -193,10 +202,10 @@ fn field<'a>(card: &ElementRef<'a>, props: &[&str], words: &[&str], not: &[&str]
 
 fn read(card: &ElementRef<'_>, name: &ElementRef<'_>, page: &Page) -> Found {
     let kind = kind(card);
-    let talk = field(card, &[], TALK_WORDS, &["list"])
+    let talk = field(card, name, &[], TALK_WORDS, &["list"])
         .or_else(|| descendants(card).filter(is_line).find(|e| text::after_label(&text::of(e)).is_some()));
-    let company = field(card, &["worksFor", "affiliation"], COMPANY_WORDS, &["logo"]);
-    let position = field(card, &["jobTitle"], POSITION_WORDS, TALK_WORDS).or_else(|| {
+    let company = field(card, name, &["worksFor", "affiliation"], COMPANY_WORDS, &["logo"]);
+    let position = field(card, name, &["jobTitle"], POSITION_WORDS, TALK_WORDS).or_else(|| {
         let taken = [Some(name), talk.as_ref(), company.as_ref()];
         descendants(card)
             .filter(|e| is_line(e) && !inside(e, name) && !inside(name, e))

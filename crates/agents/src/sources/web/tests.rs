@@ -70,6 +70,14 @@ fn a_speaker_without_a_talk_title_still_spoke_at_the_event() {
 }
 
 #[test]
+fn a_heading_styled_as_a_title_is_the_name_not_the_job() {
+    let html = r#"<div class="speaker"><h3 class="card-title">Ada Lovelace</h3><p class="job-title">CTO, Engines</p>
+        <p class="session-title">Notes</p></div>"#;
+    let found = people(html);
+    assert_eq!(found.iter().map(summary).collect::<Vec<_>>(), [("Ada Lovelace", "CTO", "Engines")]);
+}
+
+#[test]
 fn broken_markup_and_empty_pages_give_nobody() {
     assert!(people("").is_empty());
     assert!(people("<div class='speaker'><h3>Speakers</h3></div><p>unclosed <b>tags").is_empty());
