@@ -1,6 +1,7 @@
-//! The agents' decision core: what Lead Finder, Sales Manager and Outreach decide, kept pure,
-//! synchronous and deterministic per seed so that every choice can be replayed and tested in
-//! microseconds.
+//! The agents' decision core and their adapters to the outside world.
+//!
+//! The core is pure, synchronous and deterministic per seed, so that every choice can be
+//! replayed and tested in microseconds:
 //!
 //! - [`sandbox`] — a synthetic world of companies and people with hidden ground truth, so that
 //!   classification accuracy and learning gains can be measured; the sandbox channel draws its
@@ -17,18 +18,29 @@
 //!   them (schema-checked answers, cache, daily token budget, retries, circuit breaker). The one
 //!   async, networked part of the crate.
 //!
-//! It may depend on `reachspark-domain`, on pure libraries (serde, rand, fake) and, for the
-//! model, on async-openai and tokio. It must not depend on the store, the API internals, sqlx,
-//! axum or async-graphql: the agents reach the system only as GraphQL clients, and that client
-//! lives beside this core, not inside it.
+//! The adapters do I/O, each behind a small interface the agent loops call:
+//!
+//! - [`channels`] — where messages go: the sandbox LinkedIn (default), SMTP, a LinkedIn
+//!   automation provider's HTTP API. Real channels stay off unless explicitly enabled.
+//! - [`llm`] — an OpenAI-compatible model behind our own retries, breaker, cache and budget.
+//! - [`notify`] — hot-lead notifications to people, by webhook and email.
+//! - [`sources`] — the Lead Finder's web source (speaker and team pages).
+//!
+//! It may depend on `reachspark-domain`, pure libraries (serde, rand, fake) and outbound I/O
+//! clients (tokio, reqwest, async-openai, lettre, scraper). It must not depend on the store, the
+//! API internals, sqlx, axum or async-graphql: the agents reach the system only as GraphQL
+//! clients, and that client lives beside this crate's core, not inside it.
 
 pub mod bandit;
+pub mod channels;
 pub mod config;
 pub mod draft;
 pub mod llm;
+pub mod notify;
 pub mod profile;
 pub mod rules;
 pub mod sandbox;
+pub mod sources;
 
 pub use profile::{Profile, ProfileFact};
 
