@@ -6,4 +6,6 @@ mod embedded;
 mod graphql;
 mod projections;
 mod serve;
+mod subscriptions;
 mod support;
+mod ws;

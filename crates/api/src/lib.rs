@@ -1,16 +1,19 @@
 //! ReachSpark's HTTP surface: `/graphql` (queries over the read models and the log, bearer
-//! tokens, roles, masking of personal data), GraphiQL at `/graphiql`, liveness (`/healthz`)
-//! and readiness (`/readyz`). Mutations, subscriptions, metrics and rate limits are still to
-//! come (issue 4).
+//! tokens, roles, masking of personal data; subscriptions over WebSocket on the same path),
+//! GraphiQL at `/graphiql`, liveness (`/healthz`) and readiness (`/readyz`). Mutations,
+//! metrics and rate limits are still to come (issue 4).
 //!
 //! Depends on `reachspark-store` (and later projections and domain); never on agents or cli.
 
 pub mod auth;
 pub mod graphql;
+pub mod hub;
+mod ws;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -50,7 +53,7 @@ impl AppState {
 /// The router: every route the server answers.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/graphql", get(graphql_handler).post(graphql_handler))
+        .route("/graphql", get(graphql_get).post(graphql_handler))
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -75,6 +78,23 @@ async fn graphql_handler(State(state): State<AppState>, headers: HeaderMap, requ
         }
     }
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+/// `GET /graphql`: a WebSocket upgrade (subscriptions, see [`ws`]) or a query in the URL.
+async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    if ws::is_upgrade(&parts.headers) {
+        return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(upgrade) => ws::upgrade(upgrade, &parts.headers, state.schema.clone(), state.auth.clone()),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let request = Request::from_parts(parts, body);
+    let headers = request.headers().clone();
+    match GraphQLRequest::from_request(request, &state).await {
+        Ok(graphql) => graphql_handler(State(state), headers, graphql).await,
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 /// The GraphiQL IDE (a static page; its requests need a token like any other).

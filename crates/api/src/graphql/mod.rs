@@ -1,15 +1,17 @@
-//! The GraphQL schema: queries over the read models and the log. Mutations and subscriptions
-//! are not built yet (issue 4).
+//! The GraphQL schema: queries over the read models and the log, and subscriptions fed by the
+//! [`Hub`](crate::hub::Hub). Mutations are not built yet (issue 4).
 
 mod audit;
 mod error;
 mod events;
 mod leads;
+mod subscriptions;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptyMutation, MergedObject, Schema};
 use reachspark_store::Store;
 
 pub use error::{ApiError, Code};
+pub use subscriptions::SubscriptionRoot;
 
 /// The most rows one connection field returns per page.
 pub const MAX_PAGE: i32 = 100;
@@ -19,11 +21,12 @@ pub const MAX_PAGE: i32 = 100;
 pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery);
 
 /// The API's schema type.
-pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type ApiSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
 
 /// The schema over `store`, with depth and complexity limits against hostile queries.
 pub fn schema(store: Store) -> ApiSchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot::default(), EmptyMutation, SubscriptionRoot::default())
+        .data(crate::hub::Hub::new(store.clone()))
         .data(store)
         .limit_depth(12)
         .limit_complexity(5_000)
@@ -32,5 +35,5 @@ pub fn schema(store: Store) -> ApiSchema {
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).finish().sdl()
+    Schema::build(QueryRoot::default(), EmptyMutation, SubscriptionRoot::default()).finish().sdl()
 }
