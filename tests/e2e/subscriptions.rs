@@ -20,7 +20,8 @@ use crate::support::{reachspark, serve, terminate, Server};
 use crate::ws::{Client, Incoming, Protocol};
 
 const SECRET: &str = "an-e2e-test-secret-for-subscriptions-0123456789";
-const EVENTS: &str = "subscription($from: String) { events(fromPosition: $from) { cursor position eventType payload } }";
+const EVENTS: &str =
+    "subscription($from: String) { events(fromPosition: $from) { cursor position eventType payload } }";
 
 /// A database, a store on it, and `serve` on the same database and master key.
 async fn start() -> (TestDb, Store, Server) {
@@ -51,9 +52,15 @@ fn token(role: Role, pii: bool) -> String {
 async fn append_many(store: &Store, count: i64) {
     let stream = Uuid::new_v4();
     for version in 0..count {
-        let note = LeadEvent::NoteAdded { text: Pii::new(format!("note {version}")), author: Actor::system(), at: Utc::now() };
+        let note =
+            LeadEvent::NoteAdded { text: Pii::new(format!("note {version}")), author: Actor::system(), at: Utc::now() };
         let event = NewEvent::from_domain(&note).unwrap();
-        let append = StreamAppend { stream_type: "lead".to_owned(), stream_id: stream, expected_version: version, events: vec![event] };
+        let append = StreamAppend {
+            stream_type: "lead".to_owned(),
+            stream_id: stream,
+            expected_version: version,
+            events: vec![event],
+        };
         store.append(&CommandContext::new(Actor::system(), Utc::now()), vec![append]).await.unwrap();
     }
 }
@@ -194,7 +201,10 @@ async fn refused_and_expiring_tokens_close_the_socket_and_personal_data_stays_ma
 
     let mut legacy = Client::connect(&base, Protocol::Legacy).await;
     let refused = legacy.init(json!({ "authorization": "Bearer nope" })).await;
-    assert_eq!(refused, Incoming::ConnectionError(json!({ "message": "malformed token", "extensions": { "code": "UNAUTHENTICATED" } })));
+    assert_eq!(
+        refused,
+        Incoming::ConnectionError(json!({ "message": "malformed token", "extensions": { "code": "UNAUTHENTICATED" } }))
+    );
     assert!(closed(4403)(&legacy.next().await));
 
     let mut operator = Client::connect(&base, Protocol::Transport).await;
@@ -225,7 +235,10 @@ async fn refused_and_expiring_tokens_close_the_socket_and_personal_data_stays_ma
     let mut expiring = Client::connect(&base, Protocol::Legacy).await;
     expiring.authenticate(&token_until(Role::CrmSync, false, now() - 29)).await;
     let error = expiring.next().await;
-    assert_eq!(error, Incoming::ConnectionError(json!({ "message": "token expired", "extensions": { "code": "UNAUTHENTICATED" } })));
+    assert_eq!(
+        error,
+        Incoming::ConnectionError(json!({ "message": "token expired", "extensions": { "code": "UNAUTHENTICATED" } }))
+    );
     assert!(closed(4401)(&expiring.next().await));
 
     // The socket that never sent connection_init is closed after ten seconds.
@@ -246,7 +259,8 @@ async fn lead_changed_and_pipeline_changed_follow_the_read_models() {
     append_lead(&store, lead, 0, &events[..1]).await;
     let mut client = Client::connect(&server.base, Protocol::Transport).await;
     client.authenticate(&token(Role::Admin, true)).await;
-    let lead_q = "subscription($id: ID!) { leadChanged(id: $id) { eventType version lead { name classification version } } }";
+    let lead_q =
+        "subscription($id: ID!) { leadChanged(id: $id) { eventType version lead { name classification version } } }";
     client.subscribe("lead", lead_q, json!({ "id": lead })).await;
     let pipeline_q = "subscription($c: ID!) { pipelineChanged(campaign: $c) { discovered classified } }";
     client.subscribe("pipe", pipeline_q, json!({ "c": campaign })).await;

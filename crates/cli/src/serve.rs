@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use reachspark_api::auth::{AuthConfig, Authenticator};
 use reachspark_api::{router, AppState};
 use reachspark_projections::runner::{self, RunnerConfig};
@@ -45,6 +46,12 @@ pub(crate) async fn run(
             AuthConfig::from_sources(secret.clone(), key.as_deref()).context("API token configuration")?,
         )),
     };
+    // Subscriptions push many small messages: send each at once rather than wait for an ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, router(AppState::new(store, auth)))
         .with_graceful_shutdown(async move { server_stop.cancelled().await });
 

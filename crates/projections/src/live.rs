@@ -17,10 +17,11 @@ pub struct Applied {
 
 /// The projection's checkpoint; `None` when no such projection was ever set up.
 pub async fn applied(pool: &PgPool, projection: &str) -> Result<Option<Applied>, sqlx::Error> {
-    let row = sqlx::query("SELECT transaction_id, global_position, state FROM read.projection_checkpoints WHERE name = $1")
-        .bind(projection)
-        .fetch_optional(pool)
-        .await?;
+    let row =
+        sqlx::query("SELECT transaction_id, global_position, state FROM read.projection_checkpoints WHERE name = $1")
+            .bind(projection)
+            .fetch_optional(pool)
+            .await?;
     row.map(|row| {
         let position = Position { transaction_id: row.try_get(0)?, global_position: row.try_get(1)? };
         let state: String = row.try_get(2)?;

@@ -145,7 +145,8 @@ impl EventQuery {
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(ApiError::validation("first", "must be between 1 and 100").into());
         }
-        let mut cursor = after.as_deref().map(|text| parse_cursor("after", text)).transpose()?.unwrap_or(Position::START);
+        let mut cursor =
+            after.as_deref().map(|text| parse_cursor("after", text)).transpose()?.unwrap_or(Position::START);
         let matcher = Matcher::new(filter)?;
         let pii = principal.allows(Permission::ReadPersonalData);
         let wanted = usize::try_from(first).unwrap_or(100);

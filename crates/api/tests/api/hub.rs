@@ -15,8 +15,12 @@ use uuid::Uuid;
 pub(crate) async fn append_each(store: &Store, stream: Uuid, version: i64, count: i64) {
     for v in version..version + count {
         let event = NewEvent { event_type: "Tick".to_owned(), schema_version: 1, payload: json!({ "n": v }) };
-        let append =
-            StreamAppend { stream_type: "test".to_owned(), stream_id: stream, expected_version: v, events: vec![event] };
+        let append = StreamAppend {
+            stream_type: "test".to_owned(),
+            stream_id: stream,
+            expected_version: v,
+            events: vec![event],
+        };
         store.append(&CommandContext::new(Actor::system(), Utc::now()), vec![append]).await.unwrap();
     }
 }

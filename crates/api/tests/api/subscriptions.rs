@@ -98,7 +98,8 @@ async fn events_resumes_after_a_cursor_and_filters_like_the_query() {
     append_each(&store, b, 0, 5).await;
     let order = log_order(&store, Some(b)).await;
     let schema = schema(store.clone());
-    let q = "subscription($from: String, $id: ID) { events(fromPosition: $from, filter: { streamId: $id }) { cursor } }";
+    let q =
+        "subscription($from: String, $id: ID) { events(fromPosition: $from, filter: { streamId: $id }) { cursor } }";
     let vars = json!({ "from": order[1].to_string(), "id": b });
     let mut stream = subscribe(&schema, Some(principal(Role::Auditor, false)), q, vars);
     append_each(&store, a, 5, 3).await;
@@ -121,10 +122,20 @@ async fn subscriptions_check_the_callers_role_and_their_arguments() {
         (None, "subscription { events { cursor } }", json!({}), "UNAUTHENTICATED"),
         (Some(Role::Operator), "subscription { events { cursor } }", json!({}), "FORBIDDEN"),
         (Some(Role::Analyst), "subscription { events { cursor } }", json!({}), "FORBIDDEN"),
-        (Some(Role::CrmSync), "subscription($id: ID!) { pipelineChanged(campaign: $id) { sent } }", id.clone(), "FORBIDDEN"),
+        (
+            Some(Role::CrmSync),
+            "subscription($id: ID!) { pipelineChanged(campaign: $id) { sent } }",
+            id.clone(),
+            "FORBIDDEN",
+        ),
         (Some(Role::Auditor), "subscription($id: ID!) { pipelineChanged(campaign: $id) { sent } }", id, "FORBIDDEN"),
         (Some(Role::Admin), r#"subscription { events(fromPosition: "x") { cursor } }"#, json!({}), "VALIDATION"),
-        (Some(Role::Admin), r#"subscription { events(filter: { streamId: "x" }) { cursor } }"#, json!({}), "VALIDATION"),
+        (
+            Some(Role::Admin),
+            r#"subscription { events(filter: { streamId: "x" }) { cursor } }"#,
+            json!({}),
+            "VALIDATION",
+        ),
         (Some(Role::Admin), r#"subscription { leadChanged(id: "x") { version } }"#, json!({}), "VALIDATION"),
     ];
     for (role, query, vars, code) in cases {
@@ -144,7 +155,8 @@ async fn lead_changed_sends_the_row_only_once_the_read_model_has_applied_the_eve
     append_lead(&store, lead, 0, &events[..1]).await;
     project(&store).await;
     let schema = schema(store.clone());
-    let q = "subscription($id: ID!) { leadChanged(id: $id) { cursor eventType version lead { name classification version } } }";
+    let q = "subscription($id: ID!) {
+        leadChanged(id: $id) { cursor eventType version lead { name classification version } } }";
     let mut changes = subscribe(&schema, Some(principal(Role::Analyst, true)), q, json!({ "id": lead }));
     let mut counts = subscribe(
         &schema,
