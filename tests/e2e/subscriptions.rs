@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::support::{reachspark, serve, terminate, Server};
-use crate::ws::{Client, Incoming, Protocol};
+use crate::ws::{handshake_status, Client, Incoming, Protocol};
 
 const SECRET: &str = "an-e2e-test-secret-for-subscriptions-0123456789";
 const EVENTS: &str =
@@ -190,6 +190,8 @@ async fn refused_and_expiring_tokens_close_the_socket_and_personal_data_stays_ma
     let mut idle = Client::connect(&base, Protocol::Transport).await;
     let closed = |code: u16| move |got: &Incoming| matches!(got, Incoming::Closed { code: c, .. } if *c == code);
 
+    assert_eq!(handshake_status(&base, None).await, 400, "no sub-protocol offered");
+    assert_eq!(handshake_status(&base, Some("mqtt")).await, 400, "no sub-protocol we speak");
     let mut client = Client::connect(&base, Protocol::Transport).await;
     assert!(closed(4403)(&client.init(json!({})).await), "no token");
     let mut client = Client::connect(&base, Protocol::Transport).await;

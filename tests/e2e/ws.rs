@@ -42,6 +42,19 @@ pub(crate) enum Incoming {
     Other(Value),
 }
 
+/// The HTTP status a WebSocket handshake offering `protocol` (or none) gets: 101 when accepted.
+pub(crate) async fn handshake_status(base: &str, protocol: Option<&str>) -> u16 {
+    let mut request = format!("{}/graphql", base.replacen("http://", "ws://", 1)).into_client_request().unwrap();
+    if let Some(protocol) = protocol {
+        request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+    }
+    match connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("handshake failed: {other}"),
+    }
+}
+
 pub(crate) struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     protocol: Protocol,

@@ -183,3 +183,28 @@ async fn lead_changed_sends_the_row_only_once_the_read_model_has_applied_the_eve
     let update = next(&mut counts).await;
     assert_eq!(update["data"]["pipelineChanged"]["classified"], 1, "{update}");
 }
+
+#[tokio::test]
+async fn get_on_the_graphql_path_still_answers_queries_and_wants_an_upgrade_for_websocket() {
+    use axum::body::Body;
+    use axum::http::{Request as HttpRequest, StatusCode};
+    use tower::ServiceExt as _;
+
+    let db = TestDb::new().await;
+    let router = reachspark_api::router(reachspark_api::AppState::new(db.store().await, None));
+    let get = HttpRequest::get("/graphql?query=%7B__typename%7D").body(Body::empty()).unwrap();
+    let response = router.clone().oneshot(get).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), json!({ "data": { "__typename": "QueryRoot" } }));
+    // An upgrade request that did not come over a real connection cannot be upgraded.
+    let upgrade = HttpRequest::get("/graphql")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("sec-websocket-protocol", "graphql-transport-ws")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(router.oneshot(upgrade).await.unwrap().status(), StatusCode::UPGRADE_REQUIRED);
+}

@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 use reachspark_api::auth::{issue_hs256, Claims, Role};
 use reachspark_domain::lead::{LeadEvent, LeadSource};
 use reachspark_domain::{Actor, Pii};
-use reachspark_store::{CommandContext, MasterKey, NewEvent, Store, StreamAppend};
+use reachspark_store::{CommandContext, MasterKey, NewEvent, Position, Store, StreamAppend};
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -82,24 +82,29 @@ pub(super) async fn run(database: &Database, args: SubscriptionsBench) -> anyhow
 
     let stop = CancellationToken::new();
     let started = Instant::now();
-    let sockets: Vec<_> = futures::stream::iter(0..args.subscribers)
+    let mut sockets: Vec<_> = futures::stream::iter(0..args.subscribers)
         .map(|i| {
             let stream = i.checked_sub(args.firehose).map(|s| streams[s]);
             let (address, token, head) = (server.address.clone(), token.clone(), head.clone());
-            async move { subscribers::connect(&address, &token, &head, stream).await }
+            async move { (i, subscribers::connect(&address, &token, &head, stream).await) }
         })
         .buffer_unordered(CONNECTING)
         .collect()
         .await;
+    // In subscriber order again: the first `firehose` follow everything, then one per stream.
+    sockets.sort_unstable_by_key(|(i, _)| *i);
     let listeners = sockets
         .into_iter()
-        .map(|socket| socket.map(|s| tokio::spawn(subscribers::listen(s, stop.clone()))))
+        .map(|(_, socket)| socket.map(|s| tokio::spawn(subscribers::listen(s, stop.clone()))))
         .collect::<anyhow::Result<Vec<_>>>()?;
     println!("connected {} subscribers in {:.1} s", listeners.len(), started.elapsed().as_secs_f64());
     // Let the last subscriptions register with the hub before the clock starts.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let connected = server.memory()?;
 
+    // The baseline: when each event becomes visible to a gap-free reader in this process,
+    // which the appends wake directly (no NOTIFY hop, no hub, no socket).
+    let baseline = tokio::spawn(visible(store.clone(), store.head_position().await?, stop.clone()));
     let cpu_before = server.cpu_seconds()?;
     let started = Instant::now();
     let commits = append(&store, &streams, &args).await?;
@@ -113,7 +118,9 @@ pub(super) async fn run(database: &Database, args: SubscriptionsBench) -> anyhow
         seen.push(listener.await?);
     }
     let end = server.memory()?;
+    let visible = baseline.await??;
     report(&args, &commits, &seen, appending, cpu)?;
+    report_baseline(&commits, &visible)?;
     println!(
         "server memory (RSS): {:.0} MiB idle, {:.0} MiB with the subscribers connected, {:.0} MiB after the appends, \
          {:.0} MiB peak",
@@ -206,7 +213,59 @@ async fn append(store: &Store, streams: &[Uuid], args: &SubscriptionsBench) -> a
     Ok(commits)
 }
 
-#[expect(clippy::cast_precision_loss, reason = "counts and microseconds far below 2^52, for display")]
+/// When each event after `from` became visible to this process's gap-free reader.
+async fn visible(store: Store, from: Position, stop: CancellationToken) -> anyhow::Result<HashMap<i64, Instant>> {
+    let mut seen = HashMap::new();
+    let events = store.subscribe(from, 1_000);
+    futures::pin_mut!(events);
+    loop {
+        let event = tokio::select! {
+            event = events.next() => event,
+            () = stop.cancelled() => return Ok(seen),
+        };
+        let event = event.context("the log reader ended")??;
+        seen.insert(event.global_position, Instant::now());
+    }
+}
+
+fn new_histogram() -> anyhow::Result<Histogram<u64>> {
+    Ok(Histogram::new_with_bounds(1, 600_000_000, 3)?)
+}
+
+fn record(histogram: &mut Histogram<u64>, from: Instant, to: Instant) {
+    let micros = u64::try_from(to.saturating_duration_since(from).as_micros()).unwrap_or(u64::MAX);
+    histogram.saturating_record(micros.max(1));
+}
+
+#[expect(clippy::cast_precision_loss, reason = "microseconds far below 2^52, for display")]
+fn quantiles(h: &Histogram<u64>) -> String {
+    let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    format!(
+        "p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
+        ms(0.5),
+        ms(0.9),
+        ms(0.99),
+        ms(0.999),
+        h.max() as f64 / 1000.0
+    )
+}
+
+fn report_baseline(commits: &[Commit], visible: &HashMap<i64, Instant>) -> anyhow::Result<()> {
+    let mut latency = new_histogram()?;
+    for commit in commits {
+        if let Some(at) = visible.get(&commit.position) {
+            record(&mut latency, commit.at, *at);
+        }
+    }
+    println!(
+        "baseline, commit to visible for a gap-free reader in the appending process ({} events): {}",
+        latency.len(),
+        quantiles(&latency)
+    );
+    Ok(())
+}
+
+#[expect(clippy::cast_precision_loss, reason = "counts far below 2^52, for display")]
 fn report(
     args: &SubscriptionsBench,
     commits: &[Commit],
@@ -215,7 +274,7 @@ fn report(
     cpu: f64,
 ) -> anyhow::Result<()> {
     let by_position: HashMap<i64, &Commit> = commits.iter().map(|c| (c.position, c)).collect();
-    let mut latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    let mut latency = new_histogram()?;
     let (mut duplicates, mut misrouted, mut delivered) = (0_usize, 0_usize, 0_usize);
     for (i, subscriber) in seen.iter().enumerate() {
         let own = i.checked_sub(args.firehose);
@@ -228,15 +287,13 @@ fn report(
                 duplicates += 1;
             } else {
                 delivered += 1;
-                let micros = u64::try_from(at.saturating_duration_since(commit.at).as_micros()).unwrap_or(u64::MAX);
-                latency.saturating_record(micros.max(1));
+                record(&mut latency, commit.at, *at);
             }
         }
     }
     let followed = args.subscribers - args.firehose;
     let expected: usize = commits.iter().map(|c| usize::from(c.stream < followed) + args.firehose).sum();
     let problems: usize = seen.iter().map(|s| s.problems).sum();
-    let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
     println!(
         "appended {} events in {:.1} s ({:.0}/s); server CPU {:.1} s ({:.2} cores) while appending",
         commits.len(),
@@ -250,13 +307,6 @@ fn report(
          {problems} other messages",
         expected.saturating_sub(delivered)
     );
-    println!(
-        "commit-to-delivery latency: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
-        ms(0.5),
-        ms(0.9),
-        ms(0.99),
-        ms(0.999),
-        latency.max() as f64 / 1000.0
-    );
+    println!("commit-to-delivery latency: {}", quantiles(&latency));
     Ok(())
 }
