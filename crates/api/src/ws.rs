@@ -28,6 +28,8 @@ use crate::graphql::ApiSchema;
 pub(crate) const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message a client may send (a subscribe with its query and variables).
 const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+/// Later than any socket lives.
+const FAR_FUTURE: Duration = Duration::from_secs(10 * 365 * 86_400);
 /// Per-socket buffers: subscribers are many and their messages small.
 const SOCKET_BUFFER: usize = 4 * 1024;
 
@@ -127,7 +129,7 @@ async fn serve(socket: WebSocket, protocol: WebSocketProtocols, schema: ApiSchem
             state = admission.lock().unwrap_or_else(PoisonError::into_inner).clone();
             match &state {
                 Admission::Admitted { expires_at } => deadline.as_mut().reset(expiry(*expires_at)),
-                Admission::Refused(_) => deadline.as_mut().reset(Instant::now() + Duration::from_secs(86_400)),
+                Admission::Refused(_) => deadline.as_mut().reset(Instant::now() + FAR_FUTURE),
                 Admission::Waiting => {}
             }
         }
@@ -148,7 +150,8 @@ async fn serve(socket: WebSocket, protocol: WebSocketProtocols, schema: ApiSchem
 fn expiry(expires_at: u64) -> Instant {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let until = Duration::from_secs(expires_at.saturating_add(LEEWAY_SECS));
-    Instant::now() + until.saturating_sub(now)
+    // Capped, so that an absurd `exp` cannot overflow the clock.
+    Instant::now() + until.saturating_sub(now).min(FAR_FUTURE)
 }
 
 /// What async-graphql says, in our close codes and error shape; `true` when it is the last.

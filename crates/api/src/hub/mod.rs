@@ -52,7 +52,9 @@ impl Route {
     }
 }
 
-/// Sizes of the hub's work.
+/// Sizes of the hub's work. A subscriber holds at most `buffer` batches of at most `batch`
+/// events; batches are shared, so all subscribers together hold at most that much history
+/// (live batches are a few events each; full ones only come with bulk appends).
 #[derive(Debug, Clone, Copy)]
 pub struct HubConfig {
     /// Events per read of the log (the hub's and a catching-up subscriber's).
@@ -63,7 +65,7 @@ pub struct HubConfig {
 
 impl Default for HubConfig {
     fn default() -> Self {
-        Self { batch: 1_000, buffer: 256 }
+        Self { batch: 500, buffer: 128 }
     }
 }
 
