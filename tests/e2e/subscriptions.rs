@@ -2,6 +2,8 @@
 //! client dropped in the middle of a burst resuming from its last cursor, the legacy protocol,
 //! refused and expiring tokens, masking, and `leadChanged` / `pipelineChanged`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
@@ -131,29 +133,32 @@ async fn a_client_dropped_mid_burst_resumes_from_its_last_cursor_and_misses_noth
     let mut client = Client::connect(&server.base, Protocol::Transport).await;
     client.authenticate(&token).await;
     client.subscribe("1", EVENTS, json!({})).await;
+    // Four writers append until told to stop, so the drop lands in the middle of the burst.
+    let burst = Arc::new(AtomicBool::new(true));
     let writers: Vec<_> = (0..4)
         .map(|_| {
-            let store = store.clone();
+            let (store, burst) = (store.clone(), Arc::clone(&burst));
             tokio::spawn(async move {
-                for _ in 0..25 {
+                while burst.load(Ordering::Relaxed) {
                     append_many(&store, 4).await;
-                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                 }
             })
         })
         .collect();
     let mut seen = cursors(&mut client, "1", 60).await;
-    assert!(writers.iter().any(|w| !w.is_finished()), "the burst is still going when the client drops");
     drop(client);
 
     let mut client = Client::connect(&server.base, Protocol::Transport).await;
     client.authenticate(&token).await;
     client.subscribe("2", EVENTS, json!({ "from": seen.last().unwrap() })).await;
+    seen.extend(cursors(&mut client, "2", 60).await);
+    burst.store(false, Ordering::Relaxed);
     for writer in writers {
         writer.await.unwrap();
     }
     let expected = log_order(&store).await;
-    assert_eq!(expected.len(), 400);
+    assert!(expected.len() >= 120);
     seen.extend(cursors(&mut client, "2", expected.len() - seen.len()).await);
     assert_eq!(seen, expected, "every position exactly once across the reconnect");
     assert_eq!(client.next_within(Duration::from_millis(300)).await, None);
@@ -231,8 +236,12 @@ async fn refused_and_expiring_tokens_close_the_socket_and_personal_data_stays_ma
     let mut expiring = Client::connect(&base, Protocol::Transport).await;
     expiring.authenticate(&token_until(Role::CrmSync, false, now() - 28)).await;
     expiring.subscribe("1", EVENTS, json!({})).await;
-    assert!(matches!(expiring.next().await, Incoming::Next { .. }));
-    let ended = expiring.next().await;
+    let ended = loop {
+        match expiring.next().await {
+            Incoming::Next { .. } => {}
+            other => break other,
+        }
+    };
     assert_eq!(ended, Incoming::Closed { code: 4401, reason: "Unauthorized: token expired".to_owned() });
     let mut expiring = Client::connect(&base, Protocol::Legacy).await;
     expiring.authenticate(&token_until(Role::CrmSync, false, now() - 29)).await;
@@ -259,6 +268,8 @@ async fn lead_changed_and_pipeline_changed_follow_the_read_models() {
     let (lead, campaign) = (Uuid::new_v4(), Uuid::new_v4());
     let events = story(7, campaign);
     append_lead(&store, lead, 0, &events[..1]).await;
+    // Visible to gap-free readers before subscribing, so the first counts include it.
+    settle(&store).await;
     let mut client = Client::connect(&server.base, Protocol::Transport).await;
     client.authenticate(&token(Role::Admin, true)).await;
     let lead_q =
