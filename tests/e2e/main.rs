@@ -7,4 +7,6 @@ mod graphql;
 mod http;
 mod projections;
 mod serve;
+mod subscriptions;
 mod support;
+mod ws;

@@ -1,8 +1,8 @@
 //! ReachSpark's HTTP surface: `/graphql` (queries over the read models and the log, bearer
-//! tokens, roles, masking of personal data), `/metrics` (Prometheus), GraphiQL at `/graphiql`,
-//! liveness (`/healthz`) and readiness (`/readyz`). Every route but the two probes and the
-//! static GraphiQL page passes the guard in [`http`]: token verification, then a per-caller
-//! rate limit; bodies are capped. Mutations and subscriptions are still to come (issue 4).
+//! tokens, roles, masking of personal data; subscriptions over WebSocket on the same path),
+//! `/metrics` (Prometheus), GraphiQL at `/graphiql`, liveness (`/healthz`) and readiness
+//! (`/readyz`). Every route but the two probes and the static GraphiQL page passes the guard in
+//! [`http`]: token verification, then a per-caller rate limit; bodies are capped.
 //!
 //! Depends on `reachspark-store` (and later projections and domain); never on agents or cli.
 
@@ -10,7 +10,9 @@ pub mod auth;
 pub mod clock;
 pub mod graphql;
 pub mod http;
+pub mod hub;
 pub mod metrics;
+mod ws;
 
 use async_graphql::http::GraphiQLSource;
 use axum::extract::{DefaultBodyLimit, State};

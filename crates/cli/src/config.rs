@@ -172,6 +172,29 @@ pub(crate) enum BenchCommand {
     Append(AppendBench),
     /// Full rebuild of every read model against reading the log alone.
     Projections(ProjectionsBench),
+    /// Commit-to-delivery latency of the `events` subscription under many WebSocket
+    /// subscribers, and the server's memory (the server runs as a child process).
+    Subscriptions(SubscriptionsBench),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SubscriptionsBench {
+    /// Concurrent WebSocket subscribers, one socket each.
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) subscribers: usize,
+    /// How many of them follow every event (no filter); the others each follow one lead's
+    /// stream (`filter: {streamId}`), and appends go round-robin over those streams.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) firehose: usize,
+    /// Events appended per second (one event per command).
+    #[arg(long, default_value_t = 1_000)]
+    pub(crate) rate: u64,
+    /// How long to append.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) seconds: u64,
+    /// Concurrent appenders sharing the rate.
+    #[arg(long, default_value_t = 16)]
+    pub(crate) writers: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use reachspark_api::auth::{AuthConfig, Authenticator};
 use reachspark_api::{router, AppState};
 use reachspark_projections::runner::{self, RunnerConfig};
@@ -55,6 +56,12 @@ pub(crate) async fn run(
     );
     let app = router(AppState::new(store, auth).with_limits(limits));
     let metrics_upkeep = tokio::spawn(metrics_upkeep(stop.clone()));
+    // Subscriptions push many small messages: send each at once rather than wait for an ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     // The peer address keys the rate limit of callers without a valid token.
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { server_stop.cancelled().await });

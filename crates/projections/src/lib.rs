@@ -10,6 +10,7 @@
 pub mod as_of;
 mod copy;
 mod envelope;
+pub mod live;
 pub mod models;
 pub mod queries;
 pub mod rebuild;

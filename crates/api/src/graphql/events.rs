@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use reachspark_domain::pii::PII_MARKER;
 use reachspark_store::{Position, RecordedEvent};
 use serde_json::Value;
+use uuid::Uuid;
 
-use super::leads::{allowed, store};
+use super::leads::{allowed, parse_id, store};
 use super::{ApiError, MAX_PAGE};
 use crate::auth::Permission;
 
@@ -68,10 +69,60 @@ fn mask(value: &mut Value) {
     }
 }
 
-fn matches(filter: &EventFilter, event: &RecordedEvent) -> bool {
-    filter.stream_types.as_ref().is_none_or(|t| t.contains(&event.stream_type))
-        && filter.event_types.as_ref().is_none_or(|t| t.contains(&event.event_type))
-        && filter.stream_id.as_ref().is_none_or(|id| **id == event.stream_id.to_string())
+impl LogEvent {
+    /// The event as a caller sees it: personal data masked unless `pii`.
+    pub(super) fn new(event: &RecordedEvent, pii: bool) -> Self {
+        let mut payload = event.payload.clone();
+        if !pii {
+            mask(&mut payload);
+        }
+        Self {
+            cursor: event.position().to_string(),
+            position: event.global_position,
+            event_id: ID(event.event_id.to_string()),
+            stream_type: event.stream_type.clone(),
+            stream_id: ID(event.stream_id.to_string()),
+            version: event.stream_version,
+            event_type: event.event_type.clone(),
+            schema_version: event.schema_version,
+            payload,
+            metadata: event.metadata.clone(),
+            recorded_at: event.recorded_at,
+        }
+    }
+}
+
+/// An [`EventFilter`], checked once: the stream id parsed, ready to test every event.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Matcher {
+    stream_types: Option<Vec<String>>,
+    event_types: Option<Vec<String>>,
+    stream_id: Option<Uuid>,
+}
+
+impl Matcher {
+    /// The filter as a matcher; a `streamId` that is not a UUID is a validation error.
+    pub(super) fn new(filter: Option<EventFilter>) -> Result<Self, ApiError> {
+        let filter = filter.unwrap_or_default();
+        let stream_id = filter.stream_id.as_ref().map(|id| parse_id("filter.streamId", id)).transpose()?;
+        Ok(Self { stream_types: filter.stream_types, event_types: filter.event_types, stream_id })
+    }
+
+    /// The one stream it wants, if any (the hub routes such subscribers by stream).
+    pub(super) fn stream_id(&self) -> Option<Uuid> {
+        self.stream_id
+    }
+
+    pub(super) fn matches(&self, event: &RecordedEvent) -> bool {
+        self.stream_types.as_ref().is_none_or(|t| t.contains(&event.stream_type))
+            && self.event_types.as_ref().is_none_or(|t| t.contains(&event.event_type))
+            && self.stream_id.is_none_or(|id| id == event.stream_id)
+    }
+}
+
+/// A `TRANSACTION:POSITION` cursor argument.
+pub(super) fn parse_cursor(field: &str, text: &str) -> Result<Position, ApiError> {
+    text.parse::<Position>().map_err(|_| ApiError::validation(field, "not a TRANSACTION:POSITION cursor"))
 }
 
 #[derive(Default, Debug)]
@@ -94,13 +145,10 @@ impl EventQuery {
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(ApiError::validation("first", "must be between 1 and 100").into());
         }
-        let mut cursor = match after.as_deref() {
-            Some(text) => text
-                .parse::<Position>()
-                .map_err(|_| ApiError::validation("after", "not a TRANSACTION:POSITION cursor"))?,
-            None => Position::START,
-        };
-        let filter = filter.unwrap_or_default();
+        let mut cursor =
+            after.as_deref().map(|text| parse_cursor("after", text)).transpose()?.unwrap_or(Position::START);
+        let matcher = Matcher::new(filter)?;
+        let pii = principal.allows(Permission::ReadPersonalData);
         let wanted = usize::try_from(first).unwrap_or(100);
         let mut events = Vec::with_capacity(wanted);
         // Filtering happens after reading, so scan on until the page is full or the log ends.
@@ -109,27 +157,12 @@ impl EventQuery {
             if batch.is_empty() {
                 break;
             }
-            for mut event in batch {
+            for event in batch {
                 cursor = event.position();
-                if !matches(&filter, &event) {
+                if !matcher.matches(&event) {
                     continue;
                 }
-                if !principal.allows(Permission::ReadPersonalData) {
-                    mask(&mut event.payload);
-                }
-                events.push(LogEvent {
-                    cursor: cursor.to_string(),
-                    position: event.global_position,
-                    event_id: ID(event.event_id.to_string()),
-                    stream_type: event.stream_type,
-                    stream_id: ID(event.stream_id.to_string()),
-                    version: event.stream_version,
-                    event_type: event.event_type,
-                    schema_version: event.schema_version,
-                    payload: event.payload,
-                    metadata: event.metadata,
-                    recorded_at: event.recorded_at,
-                });
+                events.push(LogEvent::new(&event, pii));
                 if events.len() == wanted {
                     break 'scan;
                 }

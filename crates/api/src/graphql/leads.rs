@@ -41,6 +41,11 @@ pub(super) struct Lead {
 }
 
 impl Lead {
+    /// The row as a caller sees it: personal data masked unless `pii`.
+    pub(super) fn new(row: LeadRow, pii: bool) -> Self {
+        Self { row, pii }
+    }
+
     fn personal(&self, value: &Option<String>) -> Option<String> {
         if self.pii {
             value.clone()

@@ -1,5 +1,5 @@
-//! The GraphQL schema: queries over the read models and the log, and mutations that are the
-//! domain's commands.
+//! The GraphQL schema: queries over the read models and the log, mutations that are the
+//! domain's commands, and subscriptions fed by the [`Hub`](crate::hub::Hub).
 
 mod analytics;
 mod audit;
@@ -8,14 +8,16 @@ mod events;
 mod leads;
 mod loaders;
 mod mutations;
+mod subscriptions;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 use reachspark_store::Store;
 
 pub use error::{ApiError, Code};
 pub use mutations::MutationRoot;
+pub use subscriptions::SubscriptionRoot;
 
 use crate::clock::{SharedClock, SystemClock};
 
@@ -27,7 +29,7 @@ pub const MAX_PAGE: i32 = 100;
 pub struct QueryRoot(leads::LeadQuery, audit::AuditQuery, events::EventQuery, analytics::AnalyticsQuery);
 
 /// The API's schema type.
-pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The deepest selection a query may nest.
 pub const MAX_DEPTH: usize = 12;
@@ -44,8 +46,9 @@ pub fn schema(store: Store) -> ApiSchema {
 /// The schema over `store`, taking commands' times from `clock`.
 pub fn schema_with_clock(store: Store, clock: SharedClock) -> ApiSchema {
     crate::metrics::handle();
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
         .data(loaders::loaders(store.pool().clone()))
+        .data(crate::hub::Hub::new(store.clone()))
         .data(store)
         .data(clock)
         .limit_depth(MAX_DEPTH)
@@ -56,5 +59,5 @@ pub fn schema_with_clock(store: Store, clock: SharedClock) -> ApiSchema {
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription).finish().sdl()
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default()).finish().sdl()
 }

@@ -4,10 +4,10 @@
 
 use async_graphql::futures_util::StreamExt as _;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts as _, Request, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, Method};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::Extension;
 
 use super::negotiate::negotiate;
@@ -23,6 +23,14 @@ pub(crate) async fn graphql_handler(
     principal: Option<Extension<Principal>>,
     request: Request,
 ) -> Response {
+    if crate::ws::is_upgrade(request.headers()) {
+        // Subscriptions: the WebSocket authenticates in `connection_init`, see `ws`.
+        let (mut parts, _body) = request.into_parts();
+        return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(upgrade) => crate::ws::upgrade(upgrade, &parts.headers, state.schema.clone(), state.auth.clone()),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
     let Ok(media) = negotiate(request.headers()) else {
         return respond::not_acceptable();
     };

@@ -6,7 +6,7 @@
 //! | `reachspark_http_request_duration_seconds` | histogram | `route` | per HTTP request |
 //! | `reachspark_graphql_operation_duration_seconds` | histogram | `operation` | per GraphQL request |
 //! | `reachspark_graphql_errors_total` | counter | `code` | per error, by `extensions.code` |
-//! | `reachspark_graphql_subscribers` | gauge | – | open subscriptions |
+//! | `reachspark_graphql_subscribers` | gauge | – | open subscription connections (WebSockets) |
 //! | `reachspark_events_appended_total` | counter | – | at scrape: highest global position |
 //! | `reachspark_projection_lag_events` | gauge | `projection` | at scrape |
 //! | `reachspark_projection_failed` | gauge | `projection` | at scrape (1 = stopped on an event) |

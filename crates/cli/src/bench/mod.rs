@@ -4,6 +4,9 @@
 mod append;
 mod projections;
 mod scratch;
+mod server;
+mod subscribers;
+mod subscriptions;
 
 use crate::config::BenchCommand;
 use crate::database::Database;
@@ -12,6 +15,7 @@ pub(crate) async fn run(database: &Database, command: BenchCommand) -> anyhow::R
     match command {
         BenchCommand::Append(args) => append::run(database, args).await,
         BenchCommand::Projections(args) => projections::run(database, args).await,
+        BenchCommand::Subscriptions(args) => subscriptions::run(database, args).await,
     }
 }
 

@@ -29,6 +29,13 @@ impl Scratch {
         Ok(Self { admin, name, pool })
     }
 
+    /// Its connection URL, for a child process (the server under test).
+    pub(super) fn url(&self, database: &Database) -> anyhow::Result<String> {
+        let mut url = url::Url::parse(database.url().expose_secret()).context("DATABASE_URL")?;
+        url.set_path(&self.name);
+        Ok(url.to_string())
+    }
+
     pub(super) async fn drop(self) -> anyhow::Result<()> {
         self.pool.close().await;
         let mut conn = PgConnection::connect_with(&self.admin).await?;
