@@ -18,6 +18,7 @@
 //! system only as GraphQL clients, and that client lives beside this core, not inside it.
 
 pub mod bandit;
+pub mod client;
 pub mod config;
 pub mod draft;
 pub mod profile;
