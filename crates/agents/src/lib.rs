@@ -20,6 +20,8 @@
 pub mod bandit;
 pub mod client;
 pub mod config;
+pub mod lead_finder;
+pub mod runtime;
 pub mod draft;
 pub mod profile;
 pub mod rules;
