@@ -1,6 +1,7 @@
-//! The agents' decision core: what Lead Finder, Sales Manager and Outreach decide, kept pure,
-//! synchronous and deterministic per seed so that every choice can be replayed and tested in
-//! microseconds.
+//! The agents' decision core and their adapters to the outside world.
+//!
+//! The core is pure, synchronous and deterministic per seed, so that every choice can be
+//! replayed and tested in microseconds:
 //!
 //! - [`sandbox`] — a synthetic world of companies and people with hidden ground truth, so that
 //!   classification accuracy and learning gains can be measured; the sandbox channel draws its
@@ -13,19 +14,30 @@
 //!   campaign requires, and decides whether a person must approve it.
 //! - [`config`] — the agents' YAML configuration (`config/agents.yaml`), optional and validated.
 //!
-//! It may depend on `reachspark-domain` and on pure libraries (serde, rand, fake). It must not
-//! depend on the store, the API internals, sqlx, axum or async-graphql: the agents reach the
-//! system only as GraphQL clients, and that client lives beside this core, not inside it.
+//! The adapters do I/O, each behind a small interface the agent loops call:
+//!
+//! - [`channels`] — where messages go: the sandbox LinkedIn (default), SMTP, a LinkedIn
+//!   automation provider's HTTP API. Real channels stay off unless explicitly enabled.
+//! - [`notify`] — hot-lead notifications to people, by webhook and email.
+//! - [`sources`] — the Lead Finder's web source (speaker and team pages).
+//!
+//! It may depend on `reachspark-domain`, pure libraries (serde, rand, fake) and outbound I/O
+//! clients (tokio, reqwest, lettre, scraper). It must not depend on the store, the API
+//! internals, sqlx, axum or async-graphql: the agents reach the system only as GraphQL
+//! clients, and that client lives beside this crate's core, not inside it.
 
 pub mod bandit;
+pub mod channels;
 pub mod client;
 pub mod config;
 pub mod lead_finder;
 pub mod runtime;
 pub mod draft;
+pub mod notify;
 pub mod profile;
 pub mod rules;
 pub mod sandbox;
+pub mod sources;
 
 pub use profile::{Profile, ProfileFact};
 

@@ -22,6 +22,10 @@ impl ProfileFact {
     pub const RECENT_TALK: &'static str = "recent_talk";
     /// The person's company sponsored an event recently.
     pub const SPONSORED_EVENT: &'static str = "sponsored_event";
+    /// The title of a talk the person gives or gave (a speaker page's session).
+    pub const TALK_TITLE: &'static str = "talk_title";
+    /// A page about the person on the site where they were found (a speaker's detail page).
+    pub const PROFILE_PAGE: &'static str = "profile_page";
 }
 
 /// The observable side of a prospect: everything the Lead Finder may base a decision on.

@@ -5,17 +5,25 @@
 //! errors (a misspelt limit must not silently fall back to its default). API keys are never in
 //! the file: a section names the environment variable that holds its key.
 
+mod channels;
 mod types;
 mod validate;
+mod validate_channels;
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use channels::{
+    ChannelsConfig, NotifyConfig, NotifyEmailConfig, ProviderConfig, SandboxChannelConfig, SmtpConfig, SmtpTls,
+    WebhookConfig,
+};
 pub use reachspark_domain::campaign::AllocationStrategy;
 pub use types::{
-    ApprovalConfig, BanditConfig, ChannelKind, ClockTime, GenerationMode, LeadSourceKind, LlmConfig, LlmProvider,
+    secret_from_env, ApprovalConfig, BanditConfig, ChannelKind, ClockTime, GenerationMode, LeadSourceKind, LlmConfig,
+    LlmProvider,
 };
+pub(crate) use validate_channels::is_loopback_host;
 
 /// Why the configuration could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +47,13 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
-    /// The environment variable named for an API key is not set.
+    /// A real channel (or notification) was asked for while its section is not enabled.
+    #[error("{section} is not enabled: real channels stay off unless `enabled: true` is set")]
+    NotEnabled {
+        /// Dotted path of the section, e.g. `channels.email`.
+        section: String,
+    },
+    /// The environment variable named for an API key, password or secret URL is not set.
     #[error("{field}: environment variable {var} is not set")]
     MissingApiKey {
         /// Dotted path of the `api_key_env` field.
@@ -59,6 +73,10 @@ pub struct AgentsConfig {
     pub lead_finder: LeadFinderConfig,
     /// The messenger.
     pub outreach: OutreachConfig,
+    /// Where messages can go; only the sandbox is on by default.
+    pub channels: ChannelsConfig,
+    /// Who hears about hot leads, and how.
+    pub notify: NotifyConfig,
 }
 
 /// Sales Manager settings.

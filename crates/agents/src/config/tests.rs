@@ -106,3 +106,47 @@ fn the_bandit_section_builds_a_bandit() {
     let bandit = BanditConfig { prior_alpha: 2.0, ..BanditConfig::default() }.build().unwrap();
     assert_eq!(bandit.arm("speaker", "t"), crate::bandit::Arm { alpha: 2.0, beta: 1.0 });
 }
+
+#[test]
+fn real_channels_must_be_enabled_before_outreach_may_choose_them() {
+    assert_eq!(invalid_field("outreach:\n  channel: email\n"), "outreach.channel");
+    assert_eq!(invalid_field("outreach:\n  channel: linkedin_provider\n"), "outreach.channel");
+    let email =
+        "channels:\n  email:\n    enabled: true\n    host: smtp.example.com\n    username: me@example.com\n    \
+                 from_address: me@example.com\noutreach:\n  channel: email\n";
+    let config = AgentsConfig::from_yaml(email).unwrap();
+    assert!(config.channels.email.enabled && config.outreach.channel == ChannelKind::Email);
+    let provider =
+        "channels:\n  linkedin_provider:\n    enabled: true\n    base_url: https://api.provider.example/v1\n\
+                    outreach:\n  channel: linkedin_provider\n";
+    assert!(AgentsConfig::from_yaml(provider).unwrap().channels.linkedin_provider.enabled);
+}
+
+#[test]
+fn channel_and_notification_settings_are_checked() {
+    let on = "channels:\n  email:\n    enabled: true\n    host: smtp.example.com\n    username: me@example.com\n    \
+              from_address: me@example.com\n";
+    for (yaml, field) in [
+        ("channels:\n  email:\n    enabled: true\n".to_owned(), "channels.email.host"),
+        (format!("{on}    tls: none\n"), "channels.email.tls"),
+        (on.replace("from_address: me@example.com", "from_address: me"), "channels.email.from_address"),
+        (
+            "channels:\n  linkedin_provider:\n    enabled: true\n    base_url: http://api.provider.example\n"
+                .to_owned(),
+            "channels.linkedin_provider.base_url",
+        ),
+        ("channels:\n  sandbox:\n    time_scale: 0\n".to_owned(), "channels.sandbox.time_scale"),
+        ("notify:\n  email:\n    enabled: true\n    to: [team@example.com]\n".to_owned(), "notify.email.enabled"),
+        (format!("{on}notify:\n  email:\n    enabled: true\n"), "notify.email.to"),
+        (format!("{on}notify:\n  email:\n    enabled: true\n    to: [a@example.com, nope]\n"), "notify.email.to[1]"),
+        ("notify:\n  webhook:\n    url_env: https://hooks.example/T0/B1\n".to_owned(), "notify.webhook.url_env"),
+        ("channels:\n  email:\n    password_env: hunter2!\n".to_owned(), "channels.email.password_env"),
+    ] {
+        assert_eq!(invalid_field(&yaml), field, "{yaml}");
+    }
+    // Plain SMTP and plain HTTP are fine towards this machine (a local relay, a test server).
+    let local = on.replace("smtp.example.com", "127.0.0.1") + "    tls: none\n";
+    assert_eq!(AgentsConfig::from_yaml(&local).unwrap().channels.email.tls, SmtpTls::None);
+    let local = "channels:\n  linkedin_provider:\n    enabled: true\n    base_url: http://localhost:8080/api\n";
+    assert!(AgentsConfig::from_yaml(local).is_ok());
+}

@@ -60,12 +60,16 @@ impl LlmConfig {
     /// Reads the API key from the environment variable named by `api_key_env`. `field` is the
     /// section's dotted path, for the error.
     pub fn api_key(&self, field: &str) -> Result<SecretString, ConfigError> {
-        match std::env::var(&self.api_key_env) {
-            Ok(key) if !key.trim().is_empty() => Ok(SecretString::from(key)),
-            _ => {
-                Err(ConfigError::MissingApiKey { field: format!("{field}.api_key_env"), var: self.api_key_env.clone() })
-            }
-        }
+        secret_from_env(&format!("{field}.api_key_env"), &self.api_key_env)
+    }
+}
+
+/// Reads the secret held by the environment variable `var`; `field` is the config field that
+/// named it, for the error. A blank value counts as missing.
+pub fn secret_from_env(field: &str, var: &str) -> Result<SecretString, ConfigError> {
+    match std::env::var(var) {
+        Ok(value) if !value.trim().is_empty() => Ok(SecretString::from(value)),
+        _ => Err(ConfigError::MissingApiKey { field: field.to_owned(), var: var.to_owned() }),
     }
 }
 

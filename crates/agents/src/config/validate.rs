@@ -3,11 +3,11 @@
 use super::types::{BanditConfig, LlmConfig, LlmProvider};
 use super::{AgentsConfig, ConfigError};
 
-fn invalid(field: &str, reason: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(field: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { field: field.to_owned(), reason: reason.into() }
 }
 
-fn positive(field: &str, value: u32) -> Result<(), ConfigError> {
+pub(super) fn positive(field: &str, value: u32) -> Result<(), ConfigError> {
     if value == 0 {
         return Err(invalid(field, "must be at least 1"));
     }
@@ -28,15 +28,21 @@ fn env_var_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn llm(section: &str, llm: &LlmConfig) -> Result<(), ConfigError> {
-    let field = |name: &str| format!("{section}.llm.{name}");
-    // A key pasted where its variable's name belongs would end up in logs and in git.
-    if !env_var_name(&llm.api_key_env) || llm.api_key_env.starts_with("sk_") || llm.api_key_env.len() > 64 {
+/// A field that names the environment variable holding a secret. A secret pasted where its
+/// variable's name belongs would end up in logs and in git.
+pub(super) fn secret_env(field: &str, name: &str) -> Result<(), ConfigError> {
+    if !env_var_name(name) || name.starts_with("sk_") || name.len() > 64 {
         return Err(invalid(
-            &field("api_key_env"),
-            "must be the NAME of an environment variable (e.g. OPENAI_API_KEY), never the key itself",
+            field,
+            "must be the NAME of an environment variable (e.g. OPENAI_API_KEY), never the secret itself",
         ));
     }
+    Ok(())
+}
+
+fn llm(section: &str, llm: &LlmConfig) -> Result<(), ConfigError> {
+    let field = |name: &str| format!("{section}.llm.{name}");
+    secret_env(&field("api_key_env"), &llm.api_key_env)?;
     if llm.provider == LlmProvider::Rules {
         return Ok(());
     }
@@ -109,7 +115,8 @@ impl AgentsConfig {
         }
         probability("outreach.reply_review_below", o.reply_review_below)?;
         probability("outreach.approval.min_confidence", o.approval.min_confidence)?;
-        bandit(&o.bandit)
+        bandit(&o.bandit)?;
+        super::validate_channels::channels(self)
     }
 }
 
