@@ -188,7 +188,8 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
     let opted = per_lead(&all, "LeadOptedOut");
     for a in &analysed {
         let lead = a["streamId"].as_str().unwrap();
-        let (sentiment, intent) = (a["payload"]["sentiment"].as_str().unwrap(), a["payload"]["intent"].as_str().unwrap());
+        let (sentiment, intent) =
+            (a["payload"]["sentiment"].as_str().unwrap(), a["payload"]["intent"].as_str().unwrap());
         if intent == "opt_out" {
             assert_eq!(opted.get(lead), Some(&1), "opt-out honoured at once");
         } else if sentiment == "positive" || intent == "interested" || intent == "info_request" {

@@ -30,14 +30,14 @@ pub mod bandit;
 pub mod channels;
 pub mod client;
 pub mod config;
-pub mod lead_finder;
-pub mod runtime;
-pub mod sales_manager;
 pub mod draft;
+pub mod lead_finder;
 pub mod notify;
 pub mod outreach;
 pub mod profile;
 pub mod rules;
+pub mod runtime;
+pub mod sales_manager;
 pub mod sandbox;
 pub mod sources;
 

@@ -191,10 +191,11 @@ impl Agent for Outreach {
     }
 
     async fn poll(&mut self, api: &ApiClient) -> Result<usize, ClientError> {
-        let replies = self.channel.poll_replies(self.state.replies_since).await.map_err(|e| ClientError::Graphql {
-            code: format!("CHANNEL_{}", e.code),
-            reason: "poll".to_owned(),
-        })?;
+        let replies = self
+            .channel
+            .poll_replies(self.state.replies_since)
+            .await
+            .map_err(|e| ClientError::Graphql { code: format!("CHANNEL_{}", e.code), reason: "poll".to_owned() })?;
         let mut recorded = 0;
         for reply in replies {
             let known = reply.provider_message_id.as_ref().and_then(|p| self.state.sent.get(p)).cloned();

@@ -69,7 +69,12 @@ impl Outreach {
         Ok(())
     }
 
-    pub(super) async fn send(&mut self, api: &ApiClient, event: &LogEvent, message_id: Uuid) -> Result<(), ClientError> {
+    pub(super) async fn send(
+        &mut self,
+        api: &ApiClient,
+        event: &LogEvent,
+        message_id: Uuid,
+    ) -> Result<(), ClientError> {
         let lead = log::lead(api, event.stream_id).await?;
         let Some(message) = lead.message(message_id) else { return Ok(()) };
         if matches!(message.status, MessageStatus::Sent | MessageStatus::Rejected) || message.sent_at.is_some() {
@@ -80,8 +85,8 @@ impl Outreach {
         }
         let (Some(person), Some(account_id)) = (lead.person(), lead.allocated_account()) else { return Ok(()) };
         let lead_id = event.stream_id.to_string();
-        let (action, reservation) = match &message.slot {
-            Some(slot) => (None, slot.reservation_id.to_string()),
+        let reservation = match &message.slot {
+            Some(slot) => slot.reservation_id.to_string(),
             None => {
                 let action = match (message.channel, message.step) {
                     (Medium::Email, _) => ops::reserve_send::ActionType::EMAIL,
@@ -97,11 +102,9 @@ impl Outreach {
                         key: Some(key(self.name(), event, "reserve")),
                     })
                     .await?;
-                let id = reserved.reserve_send.created_id.ok_or_else(|| rejected("no_reservation_id"))?;
-                (Some(()), id)
+                reserved.reserve_send.created_id.ok_or_else(|| rejected("no_reservation_id"))?
             }
         };
-        let _ = action;
         let to = match message.channel {
             Medium::LinkedIn => person.profile_url.as_ref(),
             Medium::Email => person.email.as_ref(),
@@ -119,10 +122,8 @@ impl Outreach {
         };
         match self.channel.send(&outgoing).await {
             Ok(receipt) => {
-                let segment = bandit::segment(
-                    lead.classification().unwrap_or(reachspark_domain::lead::LeadClass::Other),
-                    None,
-                );
+                let segment =
+                    bandit::segment(lead.classification().unwrap_or(reachspark_domain::lead::LeadClass::Other), None);
                 let template_id = outgoing.template_id.clone();
                 if !self.state.sent.contains_key(&receipt.provider_message_id) {
                     self.state.bandit.record_sent(&segment, &template_id);

@@ -15,8 +15,12 @@ macro_rules! decision_input {
                     response_hash: response_hash.clone(),
                 })
             }
-            reachspark_domain::decision::Engine::Rules { policy_version } => m::EngineInput::Rules(m::RulesEngineInput { policy_version: policy_version.clone() }),
-            reachspark_domain::decision::Engine::Human => m::EngineInput::Rules(m::RulesEngineInput { policy_version: "human".to_owned() }),
+            reachspark_domain::decision::Engine::Rules { policy_version } => {
+                m::EngineInput::Rules(m::RulesEngineInput { policy_version: policy_version.clone() })
+            }
+            reachspark_domain::decision::Engine::Human => {
+                m::EngineInput::Rules(m::RulesEngineInput { policy_version: "human".to_owned() })
+            }
         };
         m::DecisionInput {
             based_on: d.based_on.iter().map(ToString::to_string).collect(),

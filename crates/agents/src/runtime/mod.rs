@@ -195,7 +195,10 @@ impl<A: Agent> Worker<A> {
         let mut done = 0;
         for letter in letters {
             let found = match uuid::Uuid::parse_str(&letter.stream_id) {
-                Ok(stream) => log::stream(&self.api, stream).await?.into_iter().find(|e| e.event_id.to_string() == letter.event_id),
+                Ok(stream) => log::stream(&self.api, stream)
+                    .await?
+                    .into_iter()
+                    .find(|e| e.event_id.to_string() == letter.event_id),
                 Err(_) => None,
             };
             match found {
