@@ -1,6 +1,7 @@
 //! End-to-end: the `reachspark` binary as a newcomer runs it, against a fresh database
 //! (`DATABASE_URL` when set, else an embedded cluster), over a real socket.
 
+mod agents;
 mod audit;
 mod embedded;
 mod graphql;

@@ -29,16 +29,21 @@
 //! It may depend on `reachspark-domain`, pure libraries (serde, rand, fake) and outbound I/O
 //! clients (tokio, reqwest, async-openai, lettre, scraper). It must not depend on the store, the
 //! API internals, sqlx, axum or async-graphql: the agents reach the system only as GraphQL
-//! clients, and that client lives beside this crate's core, not inside it.
+//! clients of the public API, through [`client`] (typed operations checked against schema.graphql).
 
 pub mod bandit;
 pub mod channels;
+pub mod client;
 pub mod config;
 pub mod draft;
+pub mod lead_finder;
 pub mod llm;
 pub mod notify;
+pub mod outreach;
 pub mod profile;
 pub mod rules;
+pub mod runtime;
+pub mod sales_manager;
 pub mod sandbox;
 pub mod sources;
 

@@ -1,0 +1,143 @@
+//! The agents' GraphQL client: typed operations over HTTP with the agent's own bearer token.
+//!
+//! Why `graphql_client` (and not `cynic`): our operations are written as plain `.graphql`
+//! documents (readable by operators and reusable in GraphiQL) and the derive checks each of
+//! them against the checked-in `schema.graphql`; cynic would have us mirror the schema in Rust
+//! structs. HTTP is plain reqwest so that timeouts and error mapping stay ours.
+//!
+//! Errors are sorted by what a caller can do about them ([`ClientError::class`]): retry later
+//! (network, `RATE_LIMITED`, `INTERNAL`, `CONFLICT` on a concurrent write), give up on this item
+//! (`VALIDATION`, `NOT_FOUND`, `FORBIDDEN`: the domain refused, see `Rejected`), or stop
+//! (`UNAUTHENTICATED`: the token is wrong, every item would fail).
+
+pub mod ops;
+
+use std::time::Duration;
+
+use graphql_client::{GraphQLQuery, QueryBody, Response};
+use secrecy::{ExposeSecret, SecretString};
+
+/// What a failure means for the item being processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Retrying later can help (network, rate limit, server error, concurrent write).
+    Transient,
+    /// The command was refused on its merits: retrying the same command will not help.
+    Rejected,
+    /// Nothing this agent can fix by retrying (bad token, unexpected answer).
+    Permanent,
+}
+
+/// A failed GraphQL call. Never carries personal data: only codes and short reasons.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// The request did not complete (connect, timeout, body).
+    #[error("network: {0}")]
+    Network(String),
+    /// The server answered with an HTTP status and no GraphQL body we could read.
+    #[error("http status {0}")]
+    Status(u16),
+    /// The server answered with GraphQL errors; `code` is `extensions.code`.
+    #[error("graphql {code}: {reason}")]
+    Graphql {
+        /// `VALIDATION`, `CONFLICT`, ...
+        code: String,
+        /// `extensions.reason` when the server gave one, else the message.
+        reason: String,
+    },
+    /// An answer without data.
+    #[error("empty answer")]
+    Empty,
+}
+
+impl ClientError {
+    /// How the runtime should treat it.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Network(_) => ErrorClass::Transient,
+            Self::Status(s) if *s == 429 || *s >= 500 => ErrorClass::Transient,
+            Self::Status(_) | Self::Empty => ErrorClass::Permanent,
+            Self::Graphql { code, .. } => match code.as_str() {
+                "RATE_LIMITED" | "INTERNAL" | "CONFLICT" => ErrorClass::Transient,
+                "VALIDATION" | "NOT_FOUND" | "FORBIDDEN" => ErrorClass::Rejected,
+                _ => ErrorClass::Permanent,
+            },
+        }
+    }
+
+    /// A short code for `raiseAgentError` contexts and logs.
+    pub fn code(&self) -> String {
+        match self {
+            Self::Network(_) => "network".to_owned(),
+            Self::Status(s) => format!("http_{s}"),
+            Self::Graphql { code, .. } => code.clone(),
+            Self::Empty => "empty".to_owned(),
+        }
+    }
+}
+
+/// A GraphQL endpoint and the token an agent speaks with.
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    url: String,
+    token: SecretString,
+}
+
+/// Keeps the token out of `{:?}`.
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl ApiClient {
+    /// A client for `base` (e.g. `http://127.0.0.1:8080`; `/graphql` is appended unless present).
+    pub fn new(base: &str, token: SecretString) -> Result<Self, ClientError> {
+        let trimmed = base.trim_end_matches('/');
+        let url = if trimmed.ends_with("/graphql") { trimmed.to_owned() } else { format!("{trimmed}/graphql") };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ClientError::Network(e.to_string()))?;
+        Ok(Self { http, url, token })
+    }
+
+    /// Runs one typed operation.
+    pub async fn run<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData, ClientError> {
+        let body: QueryBody<Q::Variables> = Q::build_query(variables);
+        let response = self
+            .http
+            .post(&self.url)
+            .bearer_auth(self.token.expose_secret())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| ClientError::Network(without_url(&e)))?;
+        let status = response.status().as_u16();
+        let answer: Response<Q::ResponseData> = match response.json().await {
+            Ok(answer) => answer,
+            Err(_) => return Err(ClientError::Status(status)),
+        };
+        if let Some(error) = answer.errors.as_ref().and_then(|errors| errors.first()) {
+            let extension = |key: &str| {
+                error.extensions.as_ref().and_then(|x| x.get(key)).and_then(|v| v.as_str()).map(str::to_owned)
+            };
+            let code = extension("code").unwrap_or_else(|| "UNKNOWN".to_owned());
+            let reason = extension("reason").unwrap_or_else(|| error.message.clone());
+            return Err(ClientError::Graphql { code, reason });
+        }
+        answer.data.ok_or(ClientError::Empty)
+    }
+}
+
+/// reqwest's message without the URL (ours, but keep logs short and uniform).
+fn without_url(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timeout".to_owned()
+    } else if e.is_connect() {
+        "connect".to_owned()
+    } else {
+        "request".to_owned()
+    }
+}

@@ -1,0 +1,294 @@
+//! The agents' runtime: each agent is a GraphQL client that reads the events it reacts to from
+//! its own checkpoint and answers with mutations whose idempotency keys derive from the
+//! triggering event (`<agent>:<event id>:<action>`), so a restart resumes without loss and never
+//! acts twice.
+//!
+//! [`Worker::step`] handles one page of events and returns; tests drive it without sleeping.
+//! [`run`] is the loop around it. Per event: transient failures are retried with exponential
+//! backoff (at most [`RetryPolicy::attempts`] attempts); when the API itself is unreachable the
+//! step stops without moving the checkpoint and the [`Breaker`] opens; any other failure raises
+//! `AgentErrorRaised` through the API (codes and ids only) and the event goes to the dead-letter
+//! list in the checkpoint, from which [`Worker::retry_dead_letters`] takes it again.
+
+mod breaker;
+mod checkpoint;
+mod decision;
+pub mod log;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+pub use breaker::Breaker;
+pub use checkpoint::{Checkpoint, CheckpointFile, DeadLetter};
+pub(crate) use decision::decision_input;
+pub use log::LogEvent;
+
+use crate::client::ops::{self, RaiseAgentError};
+use crate::client::{ApiClient, ClientError, ErrorClass};
+
+/// One agent's reactions. `handle` must be idempotent: every mutation it issues carries a key
+/// from [`key`].
+pub trait Agent: Send {
+    /// The actor id (`lead_finder`, ...), also the prefix of its idempotency keys.
+    fn name(&self) -> &'static str;
+    /// Which agent, for `raiseAgentError`.
+    fn kind(&self) -> ops::raise_agent_error::AgentKind;
+    /// The event types it reacts to.
+    fn event_types(&self) -> Vec<String>;
+    /// Reacts to one event.
+    fn handle(&mut self, api: &ApiClient, event: &LogEvent) -> impl Future<Output = Result<(), ClientError>> + Send;
+    /// Its learned state, saved with the checkpoint.
+    fn save_state(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+    /// Restores what [`Agent::save_state`] saved.
+    fn load_state(&mut self, _state: serde_json::Value) {}
+    /// Work that is not triggered by the log (e.g. polling a channel for replies).
+    fn poll(&mut self, _api: &ApiClient) -> impl Future<Output = Result<usize, ClientError>> + Send {
+        async { Ok(0) }
+    }
+}
+
+/// The idempotency key of `action` taken by `agent` because of `event`.
+pub fn key(agent: &str, event: &LogEvent, action: &str) -> String {
+    format!("{agent}:{}:{action}", event.event_id)
+}
+
+/// How often to try one event and how long to wait between tries.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Tries per event, the first included.
+    pub attempts: u32,
+    /// The first wait; each next one doubles.
+    pub base_delay: Duration,
+    /// Events per page.
+    pub batch: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { attempts: 3, base_delay: Duration::from_millis(200), batch: 50 }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// Events handled (successfully or dead-lettered).
+    pub processed: usize,
+    /// Of those, dead-lettered.
+    pub dead_lettered: usize,
+    /// Items found by [`Agent::poll`].
+    pub polled: usize,
+    /// Nothing was waiting: the loop may sleep.
+    pub idle: bool,
+    /// The breaker is open: nothing was attempted.
+    pub breaker_open: bool,
+}
+
+/// Why a step stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The API could not be reached or answered with an error on a read.
+    #[error("api: {0}")]
+    Api(#[from] ClientError),
+    /// The checkpoint could not be written.
+    #[error("checkpoint: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An agent with its client, checkpoint and breaker.
+#[derive(Debug)]
+pub struct Worker<A> {
+    agent: A,
+    api: ApiClient,
+    file: CheckpointFile,
+    checkpoint: Checkpoint,
+    breaker: Breaker,
+    retry: RetryPolicy,
+}
+
+impl<A: Agent> Worker<A> {
+    /// Resumes `agent` from the checkpoint in `file` (empty when there is none).
+    pub fn new(mut agent: A, api: ApiClient, file: CheckpointFile, retry: RetryPolicy) -> std::io::Result<Self> {
+        let checkpoint = file.load()?;
+        agent.load_state(checkpoint.state.clone());
+        Ok(Self { agent, api, file, checkpoint, breaker: Breaker::new(5, Duration::from_secs(30)), retry })
+    }
+
+    /// The agent.
+    pub fn agent(&self) -> &A {
+        &self.agent
+    }
+
+    /// The current checkpoint (cursor, dead letters).
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// Handles the next page of events after the checkpoint, then polls.
+    pub async fn step(&mut self) -> Result<StepOutcome, WorkerError> {
+        let mut outcome = StepOutcome::default();
+        if self.breaker.is_open(Instant::now()) {
+            return Ok(StepOutcome { idle: true, breaker_open: true, ..outcome });
+        }
+        let types = Some(self.agent.event_types());
+        let page = match log::page(&self.api, self.checkpoint.cursor.clone(), self.retry.batch, types, None).await {
+            Ok(page) => page,
+            Err(e) => {
+                self.breaker.failure(Instant::now());
+                return Err(e.into());
+            }
+        };
+        self.breaker.success();
+        if page.events.is_empty() {
+            if self.checkpoint.cursor.as_deref() != Some(page.end_cursor.as_str()) {
+                self.checkpoint.cursor = Some(page.end_cursor);
+                self.save()?;
+            }
+            outcome.idle = true;
+        }
+        for event in page.events {
+            match self.attempt(&event).await {
+                Ok(()) => {}
+                Err((e, _)) if unreachable(&e) => {
+                    self.breaker.failure(Instant::now());
+                    return Err(e.into());
+                }
+                Err((e, attempts)) => {
+                    self.dead_letter(&event, &e, attempts).await?;
+                    outcome.dead_lettered += 1;
+                }
+            }
+            outcome.processed += 1;
+            self.checkpoint.cursor = Some(event.cursor.clone());
+            self.save()?;
+        }
+        outcome.polled = self.agent.poll(&self.api).await?;
+        if outcome.polled > 0 {
+            outcome.idle = false;
+            self.save()?;
+        }
+        Ok(outcome)
+    }
+
+    /// Steps until a step finds nothing to do; returns the sum.
+    pub async fn drain(&mut self) -> Result<StepOutcome, WorkerError> {
+        let mut total = StepOutcome::default();
+        loop {
+            let o = self.step().await?;
+            total.processed += o.processed;
+            total.dead_lettered += o.dead_lettered;
+            total.polled += o.polled;
+            if o.idle || o.breaker_open {
+                total.idle = o.idle;
+                total.breaker_open = o.breaker_open;
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Tries every dead letter once more (an operator's retry); those that succeed leave the
+    /// list. Returns how many succeeded.
+    pub async fn retry_dead_letters(&mut self) -> Result<usize, WorkerError> {
+        let letters = std::mem::take(&mut self.checkpoint.dead_letters);
+        let mut done = 0;
+        for letter in letters {
+            let found = match uuid::Uuid::parse_str(&letter.stream_id) {
+                Ok(stream) => log::stream(&self.api, stream)
+                    .await?
+                    .into_iter()
+                    .find(|e| e.event_id.to_string() == letter.event_id),
+                Err(_) => None,
+            };
+            match found {
+                Some(event) if self.attempt(&event).await.is_ok() => done += 1,
+                _ => self.checkpoint.dead_letters.push(letter),
+            }
+        }
+        self.save()?;
+        Ok(done)
+    }
+
+    async fn attempt(&mut self, event: &LogEvent) -> Result<(), (ClientError, u32)> {
+        let mut delay = self.retry.base_delay;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.agent.handle(&self.api, event).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.class() == ErrorClass::Transient && tries < self.retry.attempts => {
+                    tracing::warn!(agent = self.agent.name(), event_id = %event.event_id, code = %e.code(), tries,
+                        "transient failure, retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => return Err((e, tries)),
+            }
+        }
+    }
+
+    async fn dead_letter(&mut self, event: &LogEvent, e: &ClientError, attempts: u32) -> Result<(), WorkerError> {
+        use ops::raise_agent_error::ErrorKind;
+        let (kind, label) = match e.class() {
+            ErrorClass::Transient => (ErrorKind::TRANSIENT, "TRANSIENT"),
+            ErrorClass::Rejected => (ErrorKind::REJECTED, "REJECTED"),
+            ErrorClass::Permanent => (ErrorKind::PERMANENT, "PERMANENT"),
+        };
+        let code = e.code();
+        tracing::warn!(agent = self.agent.name(), event_id = %event.event_id, event_type = %event.event_type,
+            code = %code, attempts, "dead-lettered");
+        let context = format!(
+            "event={} type={} stream={} code={code} attempts={attempts}",
+            event.event_id, event.event_type, event.stream_id
+        );
+        let vars = ops::raise_agent_error::Variables {
+            agent: Some(self.agent.kind()),
+            kind,
+            context,
+            command: Some(event.event_type.clone()),
+            key: Some(key(self.agent.name(), event, "error")),
+        };
+        self.api.run::<RaiseAgentError>(vars).await?;
+        self.checkpoint.dead_letters.push(DeadLetter {
+            event_id: event.event_id.to_string(),
+            event_type: event.event_type.clone(),
+            stream_id: event.stream_id.to_string(),
+            kind: label.to_owned(),
+            code,
+            attempts,
+        });
+        Ok(())
+    }
+
+    fn save(&mut self) -> std::io::Result<()> {
+        self.checkpoint.state = self.agent.save_state();
+        self.file.save(&self.checkpoint)
+    }
+}
+
+/// The API did not answer at all: no item is at fault, so nothing is dead-lettered.
+fn unreachable(e: &ClientError) -> bool {
+    matches!(e, ClientError::Network(_)) || matches!(e, ClientError::Status(s) if *s >= 500 || *s == 429)
+}
+
+/// Steps `worker` until `shutdown` resolves, sleeping `idle_wait` whenever a step finds nothing
+/// to do or fails.
+pub async fn run<A: Agent>(mut worker: Worker<A>, idle_wait: Duration, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let wait = match worker.step().await {
+            Ok(outcome) if !outcome.idle => Duration::ZERO,
+            Ok(_) => idle_wait,
+            Err(e) => {
+                tracing::warn!(agent = worker.agent.name(), error = %e, "step failed");
+                idle_wait
+            }
+        };
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+    tracing::info!(agent = worker.agent.name(), "agent stopped");
+}
