@@ -50,6 +50,7 @@ pub(super) async fn run(database: &Database, args: ApiBench) -> anyhow::Result<(
         let report = rebuild(&store, &reachspark_projections::all(), 5_000, |_| {}).await?;
         tracing::info!(events = seeded.events, rebuild_s = report.elapsed.as_secs_f64(), "read models caught up");
     }
+    sqlx::query(queries::POSTGRAPHILE_INDEX).execute(&scratch.pool).await?;
     sqlx::query("VACUUM ANALYZE read.leads, read.decisions").execute(&scratch.pool).await?;
     let (leads, decisions): (i64, i64) =
         sqlx::query_as("SELECT (SELECT count(*) FROM read.leads), (SELECT count(*) FROM read.decisions)")
