@@ -19,13 +19,14 @@ use reachspark_store::Store;
 use serde_json::json;
 
 use crate::auth::{bearer_token, AuthError, Authenticator};
-use crate::graphql::ApiSchema;
+use crate::graphql::{ApiSchema, DocumentCache};
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
     store: Store,
     schema: ApiSchema,
+    documents: DocumentCache,
     /// `None` when no JWT secret or public key is configured: then nobody is authenticated.
     auth: Option<Authenticator>,
 }
@@ -43,7 +44,7 @@ impl AppState {
     /// State over `store`, verifying tokens with `auth`.
     pub fn new(store: Store, auth: Option<Authenticator>) -> Self {
         let schema = graphql::schema(store.clone());
-        Self { store, schema, auth }
+        Self { store, schema, documents: DocumentCache::default(), auth }
     }
 }
 
@@ -74,6 +75,7 @@ async fn graphql_handler(State(state): State<AppState>, headers: HeaderMap, requ
             }
         }
     }
+    state.documents.prepare(&mut request);
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 

@@ -62,9 +62,11 @@ pub struct LeadCursor {
 }
 
 impl LeadOrder {
+    /// The sort key, spelt exactly as the leads model's indexes spell it so that a page is an
+    /// index range scan (filters, order and cursor alike), not a sort of every matching row.
     fn key_sql(self) -> &'static str {
         match self {
-            Self::RecentlyUpdated => "(extract(epoch FROM coalesce(updated_at, 'epoch'))::numeric * 1000000)::bigint",
+            Self::RecentlyUpdated => "coalesce(updated_at, 'epoch'::timestamptz)",
             Self::QualityScore => "coalesce(quality_score, 0)::bigint",
         }
     }
@@ -121,11 +123,15 @@ pub async fn leads(
     }
     let key = order.key_sql();
     if let Some(cursor) = after {
-        q.push(format!(" AND ({key}, lead_id) < ("))
-            .push_bind(cursor.key)
-            .push(", ")
-            .push_bind(cursor.lead_id)
-            .push(")");
+        q.push(format!(" AND ({key}, lead_id) < ("));
+        match order {
+            LeadOrder::RecentlyUpdated => {
+                let at = DateTime::from_timestamp_micros(cursor.key).unwrap_or(DateTime::UNIX_EPOCH);
+                q.push_bind(at)
+            }
+            LeadOrder::QualityScore => q.push_bind(cursor.key),
+        };
+        q.push(", ").push_bind(cursor.lead_id).push(")");
     }
     q.push(format!(" ORDER BY {key} DESC, lead_id DESC LIMIT ")).push_bind(first);
     q.build_query_as().fetch_all(pool).await

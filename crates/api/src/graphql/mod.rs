@@ -2,6 +2,7 @@
 //! are not built yet (issue 4).
 
 mod audit;
+mod documents;
 mod error;
 mod events;
 mod leads;
@@ -9,6 +10,7 @@ mod leads;
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
 use reachspark_store::Store;
 
+pub use documents::DocumentCache;
 pub use error::{ApiError, Code};
 
 /// The most rows one connection field returns per page.

@@ -11,7 +11,13 @@ const preset = {
     makePgService({
       connectionString: process.env.DATABASE_URL,
       schemas: ["read"],
-      poolConfig: { max: Number(process.env.PG_POOL_MAX ?? "20") },
+      // As many connections as ours, kept open between runs like sqlx keeps them (node-postgres
+      // closes idle ones after 10 s by default), and named so the bench can find their backends.
+      poolConfig: {
+        max: Number(process.env.PG_POOL_MAX ?? "20"),
+        idleTimeoutMillis: 0,
+        application_name: "postgraphile",
+      },
     }),
   ],
   grafserv: {

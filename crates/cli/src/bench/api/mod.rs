@@ -6,6 +6,7 @@
 //! each read for `--duration`, alternating which server goes first. Prints requests/s and
 //! p50/p99 per run, the ratios, and their medians.
 
+mod cpu;
 mod queries;
 mod servers;
 mod table;
@@ -21,8 +22,9 @@ use reachspark_store::{MasterKey, Store};
 use secrecy::SecretString;
 
 use self::servers::Server;
-use self::table::Table;
-use self::wrk::{LoadResult, Wrk};
+use self::cpu::CpuMeter;
+use self::table::{Measured, Table};
+use self::wrk::Wrk;
 use super::scratch::Scratch;
 use super::seed::{self, Until};
 use crate::config::ApiBench;
@@ -63,7 +65,11 @@ pub(super) async fn run(database: &Database, args: ApiBench) -> anyhow::Result<(
     let url = scratch.url()?;
     let ours = Server::ours(&url, &master_key_text, &jwt_secret, args.pool, dir.path()).await?;
     let theirs = Server::postgraphile(&install, &url, args.pool, dir.path()).await?;
-    let outcome = measure(&args, &wrk, &bodies, (&ours, &token), &theirs).await;
+    let targets = [
+        Target { server: &ours, authorization: Some(&token), meter: CpuMeter::new(ours.pid(), "reachspark") },
+        Target { server: &theirs, authorization: None, meter: CpuMeter::new(theirs.pid(), "postgraphile") },
+    ];
+    let outcome = measure(&args, &wrk, &scratch.pool, &bodies, targets).await;
     ours.stop().await;
     theirs.stop().await;
     let table = outcome?;
@@ -97,57 +103,75 @@ fn mint(secret: &SecretString) -> anyhow::Result<String> {
     issue_hs256(&claims, secret).context("minting the bench token")
 }
 
+/// One server under load: where it is, how requests authenticate, how its CPU is read.
+struct Target<'a> {
+    server: &'a Server,
+    authorization: Option<&'a str>,
+    meter: CpuMeter,
+}
+
+impl Target<'_> {
+    fn bodies<'b>(&self, read: &'b queries::Bodies) -> &'b std::path::Path {
+        if self.authorization.is_some() {
+            &read.ours
+        } else {
+            &read.theirs
+        }
+    }
+
+    async fn load(
+        &self,
+        wrk: &Wrk,
+        pool: &sqlx::PgPool,
+        read: &queries::Bodies,
+        duration: std::time::Duration,
+    ) -> anyhow::Result<Measured> {
+        let start = self.meter.mark(pool).await;
+        let load = wrk.run(&self.server.url, self.authorization, self.bodies(read), duration).await?;
+        let end = self.meter.mark(pool).await;
+        if let Some(problem) = load.problem() {
+            anyhow::bail!("{}, {}: {problem}", read.read.name(), self.server.name);
+        }
+        Ok(Measured { cpu: self.meter.cost(&start, &end, load.requests()), load })
+    }
+}
+
 async fn measure(
     args: &ApiBench,
     wrk: &Wrk,
+    pool: &sqlx::PgPool,
     bodies: &[queries::Bodies],
-    ours: (&Server, &str),
-    theirs: &Server,
+    targets: [Target<'_>; 2],
 ) -> anyhow::Result<Table> {
     let http = reqwest::Client::new();
-    let token = ours.1.trim_start_matches("Bearer ");
     for read in bodies {
-        let rows = read.verify(&http, (&ours.0.url, token), &theirs.url).await?;
+        let rows = verify(&http, read, &targets).await?;
         tracing::info!(read = read.read.name(), rows_per_answer = rows, "both servers answer the same rows");
-        wrk.run(&ours.0.url, Some(ours.1), &read.ours, WARM_UP).await?;
-        wrk.run(&theirs.url, None, &read.theirs, WARM_UP).await?;
+        for target in &targets {
+            target.load(wrk, pool, read, WARM_UP).await?;
+        }
     }
     let mut table = Table::default();
     for round in 1..=args.rounds {
         for read in bodies {
-            let mut results: [Option<LoadResult>; 2] = [None, None];
             let order = if round % 2 == 1 { [0, 1] } else { [1, 0] };
+            let mut results = [None, None];
             for side in order {
-                let result = if side == 0 {
-                    wrk.run(&ours.0.url, Some(ours.1), &read.ours, args.duration.into()).await?
-                } else {
-                    wrk.run(&theirs.url, None, &read.theirs, args.duration.into()).await?
-                };
-                if let Some(problem) = result.problem() {
-                    let server = if side == 0 { ours.0.name } else { theirs.name };
-                    anyhow::bail!("round {round}, {}, {server}: {problem}", read.read.name());
-                }
-                results[side] = Some(result);
+                let measured = targets[side].load(wrk, pool, read, args.duration.into()).await;
+                results[side] = Some(measured.with_context(|| format!("round {round}"))?);
             }
-            let [Some(mine), Some(other)] = results else { unreachable!("both sides ran") };
-            table.push(round, read.read, mine, other);
+            let [Some(ours), Some(theirs)] = results else { unreachable!("both sides ran") };
+            table.push(round, read.read, ours, theirs);
         }
-        read_again(&http, bodies, ours, theirs).await?;
+        // A server that fails under load must not count as fast: check the answers again.
+        for read in bodies {
+            verify(&http, read, &targets).await?;
+        }
     }
     Ok(table)
 }
 
-/// After each round, the answers are checked again: a server that fails under load must not
-/// be counted as fast.
-async fn read_again(
-    http: &reqwest::Client,
-    bodies: &[queries::Bodies],
-    ours: (&Server, &str),
-    theirs: &Server,
-) -> anyhow::Result<()> {
-    let token = ours.1.trim_start_matches("Bearer ");
-    for read in bodies {
-        read.verify(http, (&ours.0.url, token), &theirs.url).await?;
-    }
-    Ok(())
+async fn verify(http: &reqwest::Client, read: &queries::Bodies, targets: &[Target<'_>; 2]) -> anyhow::Result<f64> {
+    let token = targets[0].authorization.unwrap_or_default().trim_start_matches("Bearer ");
+    read.verify(http, (&targets[0].server.url, token), &targets[1].server.url).await
 }

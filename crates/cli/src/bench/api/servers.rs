@@ -105,6 +105,11 @@ impl Server {
         }
     }
 
+    /// The process id, for CPU accounting.
+    pub(super) fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// SIGTERM, then SIGKILL after ten seconds.
     pub(super) async fn stop(mut self) {
         if let Some(pid) = self.child.id().and_then(|id| i32::try_from(id).ok()) {

@@ -63,6 +63,11 @@ impl LoadResult {
         self.requests as f64 / (self.duration_us as f64 / 1e6)
     }
 
+    /// Requests answered.
+    pub(super) fn requests(&self) -> u64 {
+        self.requests
+    }
+
     /// Median latency in milliseconds.
     pub(super) fn p50_ms(&self) -> f64 {
         ms(self.p50_us)
