@@ -232,9 +232,10 @@ impl LeadQuery {
         };
         let after = after.as_deref().map(decode).transpose()?;
         let columns = selected_columns(ctx);
-        let mut rows = queries::leads_with(store(ctx)?.pool(), &query_filter, order, after, i64::from(first) + 1, columns)
-            .await
-            .map_err(ApiError::from)?;
+        let mut rows =
+            queries::leads_with(store(ctx)?.pool(), &query_filter, order, after, i64::from(first) + 1, columns)
+                .await
+                .map_err(ApiError::from)?;
         let has_next = rows.len() > usize::try_from(first).unwrap_or(0);
         rows.truncate(usize::try_from(first).unwrap_or(0));
         let mut connection = Connection::new(after.is_some(), has_next);

@@ -56,7 +56,8 @@ async fn filtered_pages_in_the_default_order_hold_every_match_once_newest_first(
     assert!(expected.len() > 10, "the workload sends most leads no reply: {}", expected.len());
 
     let schema = schema(store);
-    let viewer = Principal { subject: "ops".to_owned(), role: Role::Operator, agent: None, pii: false, expires_at: u64::MAX };
+    let viewer =
+        Principal { subject: "ops".to_owned(), role: Role::Operator, agent: None, pii: false, expires_at: u64::MAX };
     let query = "query($c: ID!, $after: String) { leads(first: 7, after: $after,
         filter: {campaignId: $c, contactStatus: \"Sent\"}) { edges { node { id } } pageInfo { hasNextPage endCursor } } }";
     let (mut seen, mut after) = (Vec::new(), Value::Null);
@@ -81,14 +82,10 @@ async fn a_filtered_page_and_the_next_are_index_range_scans() {
     // One connection on which the planner may neither scan the table nor sort: only an index
     // that yields the rows in the page's order can answer.
     let options: PgConnectOptions = db.url().parse().unwrap();
-    let options =
-        options.options([("enable_seqscan", "off"), ("enable_bitmapscan", "off"), ("enable_sort", "off")]);
+    let options = options.options([("enable_seqscan", "off"), ("enable_bitmapscan", "off"), ("enable_sort", "off")]);
     let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
-    let filter = LeadFilter {
-        campaign_id: Some(campaign),
-        contact_status: Some("Sent".to_owned()),
-        ..LeadFilter::default()
-    };
+    let filter =
+        LeadFilter { campaign_id: Some(campaign), contact_status: Some("Sent".to_owned()), ..LeadFilter::default() };
     let matching: i64 =
         sqlx::query_scalar("SELECT count(*) FROM read.leads WHERE campaign_id = $1 AND contact_status = 'Sent'")
             .bind(campaign)
@@ -122,7 +119,8 @@ async fn a_filtered_page_and_the_next_are_index_range_scans() {
 async fn each_field_selected_alone_or_in_a_fragment_answers_as_in_the_full_selection() {
     let (_db, store, _) = one_campaign().await;
     let schema = schema(store);
-    let viewer = Principal { subject: "ops".to_owned(), role: Role::Admin, agent: None, pii: true, expires_at: u64::MAX };
+    let viewer =
+        Principal { subject: "ops".to_owned(), role: Role::Admin, agent: None, pii: true, expires_at: u64::MAX };
     let ask = |query: String| {
         let request = Request::new(query).data(viewer.clone());
         let schema = schema.clone();
@@ -155,7 +153,8 @@ async fn each_field_selected_alone_or_in_a_fragment_answers_as_in_the_full_selec
     assert!(full.iter().any(|lead| !lead["responseIntent"].is_null()), "some leads replied, so texts are present");
     for field in fields.iter().filter(|f| *f != "id") {
         let alone = ask(format!("{{ leads(first: 20) {{ edges {{ node {{ id {field} }} }} }} }}")).await;
-        let inline = ask(format!("{{ leads(first: 20) {{ edges {{ node {{ id ... on Lead {{ {field} }} }} }} }} }}")).await;
+        let inline =
+            ask(format!("{{ leads(first: 20) {{ edges {{ node {{ id ... on Lead {{ {field} }} }} }} }} }}")).await;
         let named = ask(format!(
             "query {{ leads(first: 20) {{ edges {{ node {{ id ...F }} }} }} }} fragment F on Lead {{ {field} }}"
         ))

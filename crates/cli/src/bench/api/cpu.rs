@@ -80,7 +80,8 @@ impl CpuMeter {
         };
         let server = start.server.zip(end.server).map(|(a, b)| per_request(b.saturating_sub(a)));
         let database = (!end.backends.is_empty()).then(|| {
-            let ticks = end.backends.iter().map(|(pid, &cpu)| cpu.saturating_sub(*start.backends.get(pid).unwrap_or(&0)));
+            let ticks =
+                end.backends.iter().map(|(pid, &cpu)| cpu.saturating_sub(*start.backends.get(pid).unwrap_or(&0)));
             per_request(ticks.sum())
         });
         CpuCost { server_us: server, database_us: database }

@@ -21,8 +21,8 @@ use reachspark_projections::rebuild::rebuild;
 use reachspark_store::{MasterKey, Store};
 use secrecy::SecretString;
 
-use self::servers::Server;
 use self::cpu::CpuMeter;
+use self::servers::Server;
 use self::table::{Measured, Table};
 use self::wrk::Wrk;
 use super::scratch::Scratch;

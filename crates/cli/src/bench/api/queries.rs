@@ -18,8 +18,7 @@ const LEAD_FIELDS: &str = "name position company email classification qualitySco
                            lastContacted assignedTo campaignId updatedAt";
 
 /// The decision columns both servers return.
-const DECISION_FIELDS: &str =
-    "eventId kind output confidence factors rationale basedOn decidedBy engine decidedAt";
+const DECISION_FIELDS: &str = "eventId kind output confidence factors rationale basedOn decidedBy engine decidedAt";
 
 /// `leads(first: 50)` filtered on a campaign and a contact status, in the default order (most
 /// recently changed first, ties by id).
@@ -40,8 +39,7 @@ pub(super) const POSTGRAPHILE_INDEX: &str = "CREATE INDEX IF NOT EXISTS bench_po
     ON read.leads (campaign_id, contact_status, updated_at DESC, lead_id DESC)";
 
 /// Every decision about one lead, oldest first.
-const OURS_EXPLAIN: &str =
-    "query Explain($lead: ID!) { explain(leadId: $lead) { DECISION_FIELDS position } }";
+const OURS_EXPLAIN: &str = "query Explain($lead: ID!) { explain(leadId: $lead) { DECISION_FIELDS position } }";
 
 /// The same on PostGraphile: the lead's rows of `decisions` ordered by log position.
 const THEIR_EXPLAIN: &str = "query Explain($lead: UUID!) { allDecisions(condition: {subjectId: $lead}, \
@@ -147,12 +145,7 @@ pub(super) async fn prepare(pool: &PgPool, dir: &Path) -> anyhow::Result<Vec<Bod
 impl Bodies {
     /// Sends the first bodies to both servers and checks they return the same rows, in the same
     /// order; returns the mean number of rows per answer.
-    pub(super) async fn verify(
-        &self,
-        http: &reqwest::Client,
-        ours: (&str, &str),
-        theirs: &str,
-    ) -> anyhow::Result<f64> {
+    pub(super) async fn verify(&self, http: &reqwest::Client, ours: (&str, &str), theirs: &str) -> anyhow::Result<f64> {
         let mut rows = 0_usize;
         for (ours_body, theirs_body) in &self.samples {
             let mine: Value =

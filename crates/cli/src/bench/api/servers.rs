@@ -147,9 +147,9 @@ pub(super) async fn install_postgraphile(dir: Option<PathBuf>) -> anyhow::Result
     let dir = match dir {
         Some(dir) => dir,
         None => {
-            let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| {
-                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache"))
-            });
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
             cache.context("neither XDG_CACHE_HOME nor HOME is set")?.join("reachspark").join("postgraphile")
         }
     };
