@@ -24,7 +24,7 @@ use reachspark_store::Store;
 use serde_json::json;
 
 use crate::auth::Authenticator;
-use crate::graphql::ApiSchema;
+use crate::graphql::{ApiSchema, DocumentCache};
 use crate::http::{Limits, RateLimiter};
 
 /// What the handlers share.
@@ -32,6 +32,7 @@ use crate::http::{Limits, RateLimiter};
 pub struct AppState {
     store: Store,
     schema: ApiSchema,
+    documents: DocumentCache,
     /// `None` when no JWT secret or public key is configured: then nobody is authenticated.
     auth: Option<Authenticator>,
     limits: Limits,
@@ -54,7 +55,14 @@ impl AppState {
         metrics::handle();
         let schema = graphql::schema(store.clone());
         let limits = Limits::default();
-        Self { store, schema, auth, limits, limiter: RateLimiter::new(limits.rate) }
+        Self {
+            store,
+            schema,
+            documents: DocumentCache::default(),
+            auth,
+            limits,
+            limiter: RateLimiter::new(limits.rate),
+        }
     }
 
     /// The same state with other limits (a fresh rate limiter: budgets start full).

@@ -87,6 +87,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "REACHSPARK_CHECKPOINT_SECS", default_value_t = 300)]
     pub(crate) checkpoint_secs: u64,
 
+    /// Database connections in the server's pool (API requests, projection runners, checkpoints).
+    #[arg(long, env = "REACHSPARK_DB_CONNECTIONS", default_value_t = 20)]
+    pub(crate) db_connections: u32,
+
     /// HS256 secret that API tokens are signed with (at least 32 bytes); mint tokens with
     /// `reachspark token issue`. Without it (or a public key) /graphql authenticates nobody.
     #[arg(long, env = "REACHSPARK_JWT_SECRET", hide_env_values = true)]
@@ -175,6 +179,9 @@ pub(crate) enum BenchCommand {
     /// Commit-to-delivery latency of the `events` subscription under many WebSocket
     /// subscribers, and the server's memory (the server runs as a child process).
     Subscriptions(SubscriptionsBench),
+    /// GraphQL reads (`leads` with a filter, `explain`) under load against PostGraphile v5
+    /// serving the same `read` schema of the same database.
+    Api(ApiBench),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -195,6 +202,38 @@ pub(crate) struct SubscriptionsBench {
     /// Concurrent appenders sharing the rate.
     #[arg(long, default_value_t = 16)]
     pub(crate) writers: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ApiBench {
+    /// Leads to seed (each with its realistic story of about nine events).
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) leads: usize,
+    /// Concurrent keep-alive connections of the load generator.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) connections: u32,
+    /// Load generator threads.
+    #[arg(long, default_value_t = 2)]
+    pub(crate) threads: u32,
+    /// Load per round, server and query.
+    #[arg(long, default_value = "10s")]
+    pub(crate) duration: humantime::Duration,
+    /// Rounds; each loads both servers with both queries, alternating which goes first.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) rounds: usize,
+    /// Database connections of each server's pool.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) pool: u32,
+    /// Keep the seeded database afterwards (its name is printed) to reuse with --reuse.
+    #[arg(long)]
+    pub(crate) keep: bool,
+    /// Reuse a database seeded and kept by an earlier run instead of seeding a new one.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) reuse: Option<String>,
+    /// Where node 22 and PostGraphile are installed with npm when missing
+    /// (default: ~/.cache/reachspark/postgraphile).
+    #[arg(long, env = "REACHSPARK_POSTGRAPHILE_DIR")]
+    pub(crate) postgraphile_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -139,6 +139,11 @@ pub async fn connect_pool(url: &str, max_connections: u32) -> Result<PgPool, Sto
         url.parse().map_err(|e| StoreError::Config(format!("DATABASE_URL is not a PostgreSQL URL: {e}")))?;
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
+        // No ping round trip before every query (sqlx's default): with it, a small API read
+        // cost three round trips (ping, query, and the ping sqlx always sends on release) instead
+        // of two (docs/BENCHMARKS.md). A connection that broke while idle fails its next query,
+        // and the check on release then discards it.
+        .test_before_acquire(false)
         .connect_with(options.application_name("reachspark"))
         .await?;
     Ok(pool)

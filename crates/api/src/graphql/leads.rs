@@ -4,7 +4,7 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
-use reachspark_projections::queries::{self, LeadCursor, LeadFilter, LeadOrder, LeadRow};
+use reachspark_projections::queries::{self, LeadColumns, LeadCursor, LeadFilter, LeadOrder, LeadRow};
 use reachspark_store::Store;
 use uuid::Uuid;
 
@@ -171,6 +171,31 @@ pub(super) enum LeadsOrder {
     QualityScore,
 }
 
+/// `Lead`'s fields that show an optional text column, and the column.
+const TEXT_FIELDS: [(&str, &str); 12] = [
+    ("name", "name"),
+    ("position", "position"),
+    ("company", "company"),
+    ("linkedinUrl", "linkedin_url"),
+    ("email", "email"),
+    ("classification", "classification"),
+    ("messageSent", "message_sent"),
+    ("response", "response"),
+    ("responseSentiment", "response_sentiment"),
+    ("responseIntent", "response_intent"),
+    ("notes", "notes"),
+    ("source", "source"),
+];
+
+/// The text columns the query's `edges { node { ... } }` selects (fragments included).
+fn selected_columns(ctx: &Context<'_>) -> LeadColumns {
+    let node = ctx.look_ahead().field("edges").field("node");
+    TEXT_FIELDS
+        .iter()
+        .filter(|(field, _)| node.field(field).exists())
+        .fold(LeadColumns::NONE, |columns, (_, column)| columns.with(column))
+}
+
 fn encode(cursor: LeadCursor) -> String {
     format!("{}:{}", cursor.key, cursor.lead_id)
 }
@@ -225,9 +250,11 @@ impl LeadQuery {
             text: filter.text,
         };
         let after = after.as_deref().map(decode).transpose()?;
-        let mut rows = queries::leads(store(ctx)?.pool(), &query_filter, order, after, i64::from(first) + 1)
-            .await
-            .map_err(ApiError::from)?;
+        let columns = selected_columns(ctx);
+        let mut rows =
+            queries::leads_with(store(ctx)?.pool(), &query_filter, order, after, i64::from(first) + 1, columns)
+                .await
+                .map_err(ApiError::from)?;
         let has_next = rows.len() > usize::try_from(first).unwrap_or(0);
         rows.truncate(usize::try_from(first).unwrap_or(0));
         let mut connection = Connection::new(after.is_some(), has_next);

@@ -3,6 +3,7 @@
 
 mod analytics;
 mod audit;
+mod documents;
 mod error;
 mod events;
 mod leads;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use async_graphql::{MergedObject, Schema};
 use reachspark_store::Store;
 
+pub use documents::DocumentCache;
 pub use error::{ApiError, Code};
 pub use mutations::MutationRoot;
 pub use subscriptions::SubscriptionRoot;

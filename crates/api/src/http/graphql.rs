@@ -53,6 +53,7 @@ pub(crate) async fn graphql_handler(
     if let Some(Extension(principal)) = principal {
         request = request.data(principal);
     }
+    state.documents.prepare(&mut request);
     respond::graphql(media, state.schema.execute(request).await)
 }
 

@@ -9,6 +9,7 @@ mod http_spec;
 mod hub;
 mod import;
 mod internal;
+mod leads_page;
 mod limits;
 mod metrics;
 mod mutations;

@@ -1,9 +1,11 @@
 //! `reachspark bench ...`: measurements taken side by side with a baseline in the same run,
 //! reported as medians over rounds. Each bench runs in a scratch database it drops afterwards.
 
+mod api;
 mod append;
 mod projections;
 mod scratch;
+mod seed;
 mod server;
 mod subscribers;
 mod subscriptions;
@@ -15,6 +17,7 @@ pub(crate) async fn run(database: &Database, command: BenchCommand) -> anyhow::R
     match command {
         BenchCommand::Append(args) => append::run(database, args).await,
         BenchCommand::Projections(args) => projections::run(database, args).await,
+        BenchCommand::Api(args) => api::run(database, args).await,
         BenchCommand::Subscriptions(args) => subscriptions::run(database, args).await,
     }
 }

@@ -3,22 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-use chrono::Utc;
-use rand::SeedableRng;
-use reachspark_domain::Actor;
 use reachspark_projections::rebuild::rebuild;
-use reachspark_projections::workload::{account_registered, lead_story};
 use reachspark_projections::{runner, Envelope};
-use reachspark_store::{CommandContext, MasterKey, NewEvent, Position, Store, StreamAppend};
-use uuid::Uuid;
+use reachspark_store::{MasterKey, Position, Store};
 
 use super::scratch::Scratch;
+use super::seed::{self, Until};
 use crate::config::ProjectionsBench;
 use crate::database::Database;
-
-const WRITERS: usize = 8;
-const LEADS_PER_ACCOUNT: u64 = 500;
 
 #[expect(clippy::cast_precision_loss, reason = "event counts are far below 2^52")]
 fn rate(events: u64, secs: f64) -> f64 {
@@ -29,7 +21,7 @@ pub(super) async fn run(database: &Database, args: ProjectionsBench) -> anyhow::
     anyhow::ensure!(args.rounds > 0 && args.batch > 0, "rounds and batch must be positive");
     let scratch = Scratch::create(database, 16).await?;
     let store = Store::new(scratch.pool.clone(), MasterKey::generate()).await?;
-    let seeded = seed(&store, args.events).await?;
+    let seeded = seed::lead_stories(&store, Until::Events(args.events)).await?.events;
     let all = reachspark_projections::all();
     runner::ensure_ready(&store, &all).await?;
     println!(
@@ -88,64 +80,4 @@ pub(super) async fn run(database: &Database, args: ProjectionsBench) -> anyhow::
     );
     store.pool().close().await;
     scratch.drop().await
-}
-
-/// Appends about `target` events: sender accounts, then lead stories whose send slots land on
-/// their account in the same command, from several writers at once.
-async fn seed(store: &Store, target: usize) -> anyhow::Result<u64> {
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for writer in 0..WRITERS {
-        let store = store.clone();
-        let share = target / WRITERS;
-        tasks.push(tokio::spawn(async move {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(writer as u64);
-            let campaign = Uuid::new_v4();
-            let now = Utc::now();
-            let ctx = || CommandContext::new(Actor::agent("lead_finder"), now);
-            let mut written = 0_usize;
-            let mut lead_no = 0_u64;
-            let mut account = (Uuid::new_v4(), 0_i64);
-            while written < share {
-                if lead_no % LEADS_PER_ACCOUNT == 0 {
-                    account = (Uuid::new_v4(), 1);
-                    let registered = NewEvent::from_domain(&account_registered(now))?;
-                    store.append(&ctx(), vec![stream("sender_account", account.0, 0, vec![registered])]).await?;
-                    written += 1;
-                }
-                let n = (writer as u64) << 40 | lead_no;
-                let (lead, slots) = lead_story(&mut rng, n, campaign, account.0, now);
-                let lead_events = lead.iter().map(NewEvent::from_domain).collect::<Result<Vec<_>, _>>()?;
-                let slot_events = slots.iter().map(NewEvent::from_domain).collect::<Result<Vec<_>, _>>()?;
-                let (lead_count, slot_count) = (lead_events.len(), slot_events.len());
-                store
-                    .append(
-                        &ctx(),
-                        vec![
-                            stream("lead", Uuid::new_v4(), 0, lead_events),
-                            stream("sender_account", account.0, account.1, slot_events),
-                        ],
-                    )
-                    .await?;
-                account.1 += i64::try_from(slot_count).context("slot count")?;
-                written += lead_count + slot_count;
-                lead_no += 1;
-            }
-            anyhow::Ok(written as u64)
-        }));
-    }
-    let mut total = 0;
-    for task in tasks {
-        total += task.await??;
-    }
-    tracing::info!(events = total, seconds = started.elapsed().as_secs_f64(), "seeded");
-    // Let the gap-free reader see everything before timing it.
-    while store.head_position().await?.global_position == 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    Ok(total)
-}
-
-fn stream(stream_type: &str, stream_id: Uuid, expected_version: i64, events: Vec<NewEvent>) -> StreamAppend {
-    StreamAppend { stream_type: stream_type.to_owned(), stream_id, expected_version, events }
 }

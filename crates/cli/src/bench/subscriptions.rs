@@ -16,6 +16,7 @@ use reachspark_api::auth::{issue_hs256, Claims, Role};
 use reachspark_domain::lead::{LeadEvent, LeadSource};
 use reachspark_domain::{Actor, Pii};
 use reachspark_store::{CommandContext, MasterKey, NewEvent, Position, Store, StreamAppend};
+use secrecy::ExposeSecret as _;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -57,7 +58,7 @@ pub(super) async fn run(database: &Database, args: SubscriptionsBench) -> anyhow
     let head = store.head_position().await?.to_string();
 
     let secret: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
-    let server = Server::spawn(&scratch.url(database)?, &key, &secret).await?;
+    let server = Server::spawn(scratch.url()?.expose_secret(), &key, &secret).await?;
     let idle = server.memory()?;
     let now = u64::try_from(Utc::now().timestamp())?;
     let claims = Claims {

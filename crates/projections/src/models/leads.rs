@@ -88,8 +88,11 @@ impl Projection for Leads {
                     erased boolean NOT NULL DEFAULT false, stream_version bigint NOT NULL,
                     updated_at timestamptz)"
             ),
+            // A campaign's leads in one status, most recently changed first: `leads(filter:
+            // {campaignId, contactStatus})` reads one index range (the key as queries.rs spells it).
             format!(
-                "CREATE INDEX IF NOT EXISTS leads_campaign_status_idx ON {schema}.leads (campaign_id, contact_status)"
+                "CREATE INDEX IF NOT EXISTS leads_campaign_status_recent_idx ON {schema}.leads \
+                 (campaign_id, contact_status, coalesce(updated_at, 'epoch'::timestamptz) DESC, lead_id DESC)"
             ),
             format!("CREATE INDEX IF NOT EXISTS leads_assigned_idx ON {schema}.leads (assigned_to)"),
             format!("CREATE INDEX IF NOT EXISTS leads_score_idx ON {schema}.leads (quality_score DESC)"),
@@ -106,9 +109,14 @@ impl Projection for Leads {
 
     fn index_sql(&self, schema: &str) -> Vec<String> {
         vec![
+            // A campaign's leads in one status, most recently changed first: `leads(filter:
+            // {campaignId, contactStatus})` reads one index range (the key as queries.rs spells it).
             format!(
-                "CREATE INDEX IF NOT EXISTS leads_campaign_status_idx ON {schema}.leads (campaign_id, contact_status)"
+                "CREATE INDEX IF NOT EXISTS leads_campaign_status_recent_idx ON {schema}.leads \
+                 (campaign_id, contact_status, coalesce(updated_at, 'epoch'::timestamptz) DESC, lead_id DESC)"
             ),
+            // Superseded by the index above (same leading columns).
+            format!("DROP INDEX IF EXISTS {schema}.leads_campaign_status_idx"),
             format!("CREATE INDEX IF NOT EXISTS leads_assigned_idx ON {schema}.leads (assigned_to)"),
             format!("CREATE INDEX IF NOT EXISTS leads_score_idx ON {schema}.leads (quality_score DESC)"),
         ]

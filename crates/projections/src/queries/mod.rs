@@ -65,9 +65,11 @@ pub struct LeadCursor {
 }
 
 impl LeadOrder {
+    /// The sort key, spelt exactly as the leads model's indexes spell it so that a page is an
+    /// index range scan (filters, order and cursor alike), not a sort of every matching row.
     fn key_sql(self) -> &'static str {
         match self {
-            Self::RecentlyUpdated => "(extract(epoch FROM coalesce(updated_at, 'epoch'))::numeric * 1000000)::bigint",
+            Self::RecentlyUpdated => "coalesce(updated_at, 'epoch'::timestamptz)",
             Self::QualityScore => "coalesce(quality_score, 0)::bigint",
         }
     }
@@ -87,6 +89,58 @@ pub async fn lead(pool: &PgPool, lead_id: Uuid) -> Result<Option<LeadRow>, sqlx:
     sqlx::query_as("SELECT * FROM read.leads WHERE lead_id = $1").bind(lead_id).fetch_optional(pool).await
 }
 
+/// The text columns of `read.leads` a caller shows. The others come back as NULL, so a page
+/// neither sends nor decodes text nobody asked for (a third of a `leads` page's cost when only
+/// the seed sheet's short columns are shown, docs/BENCHMARKS.md). Other columns are always read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeadColumns(u16);
+
+impl LeadColumns {
+    /// The optional text columns, in table order.
+    pub const TEXT: [&'static str; 12] = [
+        "name",
+        "position",
+        "company",
+        "linkedin_url",
+        "email",
+        "classification",
+        "message_sent",
+        "response",
+        "response_sentiment",
+        "response_intent",
+        "notes",
+        "source",
+    ];
+    /// Every column.
+    pub const ALL: Self = Self((1 << Self::TEXT.len()) - 1);
+    /// None of the optional text columns.
+    pub const NONE: Self = Self(0);
+
+    /// These columns and `column` too; `column` must be one of [`LeadColumns::TEXT`].
+    #[must_use]
+    pub fn with(self, column: &str) -> Self {
+        let index = Self::TEXT.iter().position(|c| *c == column);
+        debug_assert!(index.is_some(), "`{column}` is not an optional text column of read.leads");
+        index.map_or(self, |i| Self(self.0 | 1 << i))
+    }
+
+    fn select_list(self) -> String {
+        let texts = Self::TEXT.iter().enumerate().map(|(i, column)| {
+            if self.0 & (1 << i) == 0 {
+                format!("NULL::text AS {column}")
+            } else {
+                (*column).to_owned()
+            }
+        });
+        let texts: Vec<String> = texts.collect();
+        format!(
+            "lead_id, {}, quality_score, contact_status, last_contacted, assigned_to, campaign_id, opted_out, \
+             erased, stream_version, updated_at",
+            texts.join(", ")
+        )
+    }
+}
+
 /// Up to `first` leads after `after`, filtered and ordered.
 pub async fn leads(
     pool: &PgPool,
@@ -95,7 +149,20 @@ pub async fn leads(
     after: Option<LeadCursor>,
     first: i64,
 ) -> Result<Vec<LeadRow>, sqlx::Error> {
-    let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new("SELECT * FROM read.leads WHERE true");
+    leads_with(pool, filter, order, after, first, LeadColumns::ALL).await
+}
+
+/// [`leads`], reading only `columns` of the optional text columns.
+pub async fn leads_with(
+    pool: &PgPool,
+    filter: &LeadFilter,
+    order: LeadOrder,
+    after: Option<LeadCursor>,
+    first: i64,
+    columns: LeadColumns,
+) -> Result<Vec<LeadRow>, sqlx::Error> {
+    let select = format!("SELECT {} FROM read.leads WHERE true", columns.select_list());
+    let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(select);
     if let Some(v) = &filter.contact_status {
         q.push(" AND contact_status = ").push_bind(v.clone());
     }
@@ -124,11 +191,15 @@ pub async fn leads(
     }
     let key = order.key_sql();
     if let Some(cursor) = after {
-        q.push(format!(" AND ({key}, lead_id) < ("))
-            .push_bind(cursor.key)
-            .push(", ")
-            .push_bind(cursor.lead_id)
-            .push(")");
+        q.push(format!(" AND ({key}, lead_id) < ("));
+        match order {
+            LeadOrder::RecentlyUpdated => {
+                let at = DateTime::from_timestamp_micros(cursor.key).unwrap_or(DateTime::UNIX_EPOCH);
+                q.push_bind(at)
+            }
+            LeadOrder::QualityScore => q.push_bind(cursor.key),
+        };
+        q.push(", ").push_bind(cursor.lead_id).push(")");
     }
     q.push(format!(" ORDER BY {key} DESC, lead_id DESC LIMIT ")).push_bind(first);
     q.build_query_as().fetch_all(pool).await
