@@ -31,6 +31,10 @@ impl Server {
             .env("DATABASE_URL", database_url)
             .env("REACHSPARK_MASTER_KEY", master_key)
             .env("REACHSPARK_JWT_SECRET", jwt_secret)
+            // Thousands of sockets open from one address: the limiter still runs, but must not
+            // throttle the load the bench itself makes.
+            .env("REACHSPARK_RATE_LIMIT_PER_SEC", "10000000")
+            .env("REACHSPARK_RATE_LIMIT_BURST", "10000000")
             .env_remove("REACHSPARK_JWT_PUBLIC_KEY_PEM")
             .env("REACHSPARK_LOG_FORMAT", "json")
             .env("RUST_LOG", "info,sqlx=warn")
