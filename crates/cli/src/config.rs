@@ -182,6 +182,22 @@ pub(crate) enum BenchCommand {
     /// GraphQL reads (`leads` with a filter, `explain`) under load against PostGraphile v5
     /// serving the same `read` schema of the same database.
     Api(ApiBench),
+    /// Commands through the API (64 connections) against the same commands through the store's
+    /// command path in-process.
+    Mutations(MutationsBench),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct MutationsBench {
+    /// Concurrent keep-alive connections (API) and concurrent callers (store).
+    #[arg(long, default_value_t = 64)]
+    pub(crate) connections: usize,
+    /// Seconds per side and round.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) seconds: u64,
+    /// Rounds; medians are reported.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) rounds: usize,
 }
 
 #[derive(Debug, Clone, Args)]

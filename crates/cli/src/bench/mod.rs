@@ -3,6 +3,7 @@
 
 mod api;
 mod append;
+mod mutations;
 mod projections;
 mod scratch;
 mod seed;
@@ -19,6 +20,7 @@ pub(crate) async fn run(database: &Database, command: BenchCommand) -> anyhow::R
         BenchCommand::Projections(args) => projections::run(database, args).await,
         BenchCommand::Api(args) => api::run(database, args).await,
         BenchCommand::Subscriptions(args) => subscriptions::run(database, args).await,
+        BenchCommand::Mutations(args) => mutations::run(database, args).await,
     }
 }
 
