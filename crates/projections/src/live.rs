@@ -3,8 +3,10 @@
 //! applied the event that triggered it, so the row it sends is never older than that event.
 
 use reachspark_store::Position;
-use sqlx::{FromRow, PgPool, Row};
+use sqlx::{PgPool, Row};
 use uuid::Uuid;
+
+use crate::queries::analytics::Funnel;
 
 /// Where a projection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,23 +32,8 @@ pub async fn applied(pool: &PgPool, projection: &str) -> Result<Option<Applied>,
     .transpose()
 }
 
-/// A campaign's funnel over all days of `read.pipeline_daily`: events counted per stage.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromRow)]
-pub struct FunnelTotals {
-    pub discovered: i64,
-    pub classified: i64,
-    pub allocated: i64,
-    pub drafted: i64,
-    pub sent: i64,
-    pub responded: i64,
-    pub positive: i64,
-    pub qualified: i64,
-    pub closed: i64,
-    pub opted_out: i64,
-}
-
 /// The campaign's totals (all zero for a campaign without events).
-pub async fn campaign_funnel(pool: &PgPool, campaign_id: Uuid) -> Result<FunnelTotals, sqlx::Error> {
+pub async fn campaign_funnel(pool: &PgPool, campaign_id: Uuid) -> Result<Funnel, sqlx::Error> {
     sqlx::query_as(
         "SELECT coalesce(sum(discovered), 0)::bigint AS discovered, coalesce(sum(classified), 0)::bigint AS classified,
                 coalesce(sum(allocated), 0)::bigint AS allocated, coalesce(sum(drafted), 0)::bigint AS drafted,

@@ -26,11 +26,8 @@ const OUTREACH: Permission = Permission::AgentCommand(AgentName::Outreach);
 /// funnel read model: when it lags, the count is low and more drafts wait for a person, never
 /// fewer.
 async fn drafts_so_far(issuer: &Issuer<'_>, campaign_id: Uuid) -> Result<u32, ApiError> {
-    let drafted: Result<i64, sqlx::Error> =
-        sqlx::query_scalar("SELECT coalesce(sum(drafted), 0)::bigint FROM read.pipeline_daily WHERE campaign_id = $1")
-            .bind(campaign_id)
-            .fetch_one(issuer.store.pool())
-            .await;
+    let drafted =
+        reachspark_projections::live::campaign_funnel(issuer.store.pool(), campaign_id).await.map(|f| f.drafted);
     match drafted {
         Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
         // No read models yet (projections never ran here): count none, so drafts wait.

@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, SimpleObject, Subscription, ID};
 use futures::{stream, Stream};
-use reachspark_projections::live::{self, FunnelTotals};
+use reachspark_projections::live;
+use reachspark_projections::queries::analytics::Funnel;
 use reachspark_store::{Position, Store};
 use uuid::Uuid;
 
@@ -33,7 +34,7 @@ pub(in crate::graphql) struct PipelineCounts {
 }
 
 impl PipelineCounts {
-    fn new(campaign: Uuid, through: Position, t: FunnelTotals) -> Self {
+    fn new(campaign: Uuid, through: Position, t: Funnel) -> Self {
         Self {
             campaign_id: ID(campaign.to_string()),
             cursor: through.to_string(),
@@ -58,7 +59,7 @@ struct Watch {
     follower: Follower,
     store: Store,
     campaign: Uuid,
-    last: Option<FunnelTotals>,
+    last: Option<Funnel>,
 }
 
 #[Subscription]
