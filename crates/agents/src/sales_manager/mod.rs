@@ -6,24 +6,59 @@
 //! no account with budget is refused as `REJECTED` (`no_sender_budget`) and dead-lettered, so
 //! an operator sees it and retries it once budgets free up.
 
+mod daily;
+mod report;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
 use reachspark_domain::campaign::{CampaignState, Targeting};
 use reachspark_domain::decision::{Decision, DecisionKind};
 use reachspark_domain::event::Actor;
 use reachspark_domain::lead::{ContactStatus, LeadClass, Step};
 use reachspark_domain::sender_account::Channel;
 
+use serde::{Deserialize, Serialize};
+
+use crate::channels::Clock;
 use crate::client::ops::{self, AllocateLead, SenderUsage};
+use crate::config::SalesManagerConfig;
 use crate::client::{ApiClient, ClientError};
 use crate::runtime::{decision_input, key, log, Agent, LogEvent};
 
-/// Allocates scored leads to sender accounts.
-#[derive(Debug, Default)]
-pub struct SalesManager;
+/// Allocates scored leads to sender accounts; once a day (at `report_time` on its clock) runs
+/// its daily operations.
+#[derive(Debug)]
+pub struct SalesManager {
+    config: SalesManagerConfig,
+    clock: Arc<dyn Clock>,
+    state: State,
+}
+
+/// What the Sales Manager keeps across restarts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct State {
+    /// The last day whose daily operations finished.
+    last_daily: Option<NaiveDate>,
+}
 
 impl SalesManager {
-    /// A Sales Manager.
-    pub fn new() -> Self {
-        Self
+    /// A Sales Manager with `config`, telling the time by `clock`.
+    pub fn new(config: SalesManagerConfig, clock: Arc<dyn Clock>) -> Self {
+        Self { config, clock, state: State::default() }
+    }
+
+    /// The day whose daily operations are due now, if any: today once `report_time` has passed
+    /// and today's have not run yet.
+    fn daily_due(&self) -> Option<NaiveDate> {
+        let now = self.clock.now();
+        let at = chrono::NaiveTime::from_hms_opt(
+            u32::from(self.config.report_time.hour),
+            u32::from(self.config.report_time.minute),
+            0,
+        )?;
+        let today = now.date_naive();
+        (now.time() >= at && self.state.last_daily.is_none_or(|d| d < today)).then_some(today)
     }
 }
 
@@ -130,5 +165,22 @@ impl Agent for SalesManager {
         .await?;
         tracing::info!(agent = self.name(), lead_id = %event.stream_id, "lead allocated");
         Ok(())
+    }
+
+    fn save_state(&self) -> serde_json::Value {
+        serde_json::to_value(&self.state).unwrap_or_default()
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) {
+        if let Ok(state) = serde_json::from_value(state) {
+            self.state = state;
+        }
+    }
+
+    async fn poll(&mut self, api: &ApiClient) -> Result<usize, ClientError> {
+        let Some(day) = self.daily_due() else { return Ok(0) };
+        let done = self.daily(api, day).await?;
+        self.state.last_daily = Some(day);
+        Ok(done.max(1))
     }
 }
