@@ -1,29 +1,122 @@
 //! The Lead Finder as a client of the API: every discovered lead is classified (Speaker /
 //! Sponsor / Other) and scored 1–10 by the rules engine, each with its decision and factors.
-//! Discovery itself comes in through `importLeads`/`discoverLead` (CSV, web, sandbox sources).
+//! Discovery comes in through `importLeads` (CSV) and `discoverLead`; with a [`Discovery`] the
+//! Lead Finder searches a source itself once a day: it discovers up to `per_day` new people and
+//! enriches each with what their public profile shows, keyed by the source's reference, so a
+//! restart never discovers anyone twice.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use chrono::NaiveDate;
 use reachspark_domain::campaign::Targeting;
 use reachspark_domain::lead::{LeadClass, Person};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::client::ops::{self, ClassifyLead, ScoreLead};
+use crate::channels::Clock;
+use crate::client::ops::{self, ClassifyLead, DiscoverLead, EnrichLead, ScoreLead};
 use crate::client::{ApiClient, ClientError};
 use crate::profile::{Profile, ProfileFact};
 use crate::rules;
 use crate::runtime::{decision_input, key, log, Agent, LogEvent};
+use crate::sources::sandbox::SandboxSource;
 
-/// Classifies and scores leads as they are discovered.
+/// Classifies and scores leads as they are discovered; with a [`Discovery`], also finds them.
 #[derive(Debug, Default)]
 pub struct LeadFinder {
     targeting: HashMap<Uuid, Targeting>,
+    discovery: Option<Discovery>,
+    state: State,
+}
+
+/// The Lead Finder's own search: a source, the campaign its finds go to, and a daily quota.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// Where people are found.
+    pub source: SandboxSource,
+    /// The campaign new leads join.
+    pub campaign_id: Uuid,
+    /// New people per day at most.
+    pub per_day: usize,
+    /// Whose days count.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What the Lead Finder keeps across restarts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct State {
+    /// People of the source handled so far (discovered, or refused as already known).
+    searched: usize,
+    /// The last day a search ran.
+    last_search: Option<NaiveDate>,
 }
 
 impl LeadFinder {
-    /// A Lead Finder with nothing cached.
+    /// A Lead Finder with nothing cached that classifies and scores what others discover.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same Lead Finder, also searching `discovery` once a day.
+    #[must_use]
+    pub fn with_discovery(mut self, discovery: Discovery) -> Self {
+        self.discovery = Some(discovery);
+        self
+    }
+
+    /// Today's search, when one is due: discovers and enriches up to `per_day` new people.
+    async fn search(&mut self, api: &ApiClient) -> Result<usize, ClientError> {
+        let Some(discovery) = &self.discovery else { return Ok(0) };
+        let today = discovery.clock.now().date_naive();
+        if self.state.last_search.is_some_and(|d| d >= today) || self.state.searched >= discovery.source.len() {
+            return Ok(0);
+        }
+        let mut found = 0;
+        for person in discovery.source.batch(self.state.searched, discovery.per_day) {
+            let p = person.profile;
+            let key = |action: &str| format!("{}:{}:{action}", crate::actors::LEAD_FINDER, person.source_ref);
+            let discovered = api
+                .run::<DiscoverLead>(ops::discover_lead::Variables {
+                    campaign_id: discovery.campaign_id.to_string(),
+                    name: p.name.clone(),
+                    profile_url: p.profile_url.clone(),
+                    email: p.email.clone(),
+                    position: p.position.clone(),
+                    company: p.company.clone(),
+                    source_ref: Some(person.source_ref.clone()),
+                    key: Some(key("discover")),
+                })
+                .await;
+            let lead_id = match discovered {
+                Ok(written) => written.discover_lead.stream_id,
+                // Known already (an earlier import, an opt-out, an erasure): nothing to add.
+                Err(ClientError::Graphql { code, reason }) if code == "VALIDATION" || code == "CONFLICT" => {
+                    tracing::info!(agent = crate::actors::LEAD_FINDER, %reason, "source person not discovered");
+                    self.state.searched += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let evidence = p.profile_url.clone().unwrap_or_else(|| person.source_ref.clone());
+            let facts: Vec<ops::enrich_lead::FactInput> = p
+                .enrichment(&evidence)
+                .into_iter()
+                .map(|f| ops::enrich_lead::FactInput {
+                    attribute: f.attribute,
+                    value: f.value,
+                    evidence_url: f.evidence_url.unwrap_or_else(|| evidence.clone()),
+                })
+                .collect();
+            if !facts.is_empty() {
+                api.run::<EnrichLead>(ops::enrich_lead::Variables { lead_id, facts, key: Some(key("enrich")) }).await?;
+            }
+            self.state.searched += 1;
+            found += 1;
+        }
+        self.state.last_search = Some(today);
+        tracing::info!(agent = crate::actors::LEAD_FINDER, found, searched = self.state.searched, "daily search done");
+        Ok(found.max(1))
     }
 
     async fn targeting(&mut self, api: &ApiClient, campaign_id: Uuid) -> Result<Targeting, ClientError> {
@@ -57,6 +150,7 @@ pub(crate) fn profile(person: &Person) -> Profile {
             .collect(),
         ..Profile::default()
     }
+    .absorb_facts()
 }
 
 fn class_input(class: LeadClass) -> ops::classify_lead::LeadClass {
@@ -108,5 +202,19 @@ impl Agent for LeadFinder {
         .await?;
         tracing::info!(agent = self.name(), lead_id = %event.stream_id, score, "lead classified and scored");
         Ok(())
+    }
+
+    fn save_state(&self) -> serde_json::Value {
+        serde_json::to_value(&self.state).unwrap_or_default()
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) {
+        if let Ok(state) = serde_json::from_value(state) {
+            self.state = state;
+        }
+    }
+
+    async fn poll(&mut self, api: &ApiClient) -> Result<usize, ClientError> {
+        self.search(api).await
     }
 }

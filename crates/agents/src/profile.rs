@@ -26,6 +26,16 @@ impl ProfileFact {
     pub const TALK_TITLE: &'static str = "talk_title";
     /// A page about the person on the site where they were found (a speaker's detail page).
     pub const PROFILE_PAGE: &'static str = "profile_page";
+    /// The one-line headline under the name.
+    pub const HEADLINE: &'static str = "headline";
+    /// The "about" section.
+    pub const BIO: &'static str = "bio";
+    /// The employer's industry.
+    pub const INDUSTRY: &'static str = "industry";
+    /// The employer's head count.
+    pub const COMPANY_SIZE: &'static str = "company_size";
+    /// Country or region.
+    pub const LOCATION: &'static str = "location";
 }
 
 /// The observable side of a prospect: everything the Lead Finder may base a decision on.
@@ -61,6 +71,54 @@ impl Profile {
         self.name.split_whitespace().next()
     }
 
+    /// What enrichment records about the person beyond name, position, company and
+    /// addresses: the facts, then headline, bio, industry, head count and location as facts of
+    /// their own, each shown by `evidence_url` when the fact names no page.
+    /// [`Profile::absorb_facts`] reads them back.
+    pub fn enrichment(&self, evidence_url: &str) -> Vec<ProfileFact> {
+        let field = |attribute: &str, value: String| ProfileFact {
+            attribute: attribute.to_owned(),
+            value,
+            evidence_url: Some(evidence_url.to_owned()),
+        };
+        let mut facts: Vec<ProfileFact> = self
+            .facts
+            .iter()
+            .map(|f| ProfileFact {
+                evidence_url: f.evidence_url.clone().or_else(|| Some(evidence_url.to_owned())),
+                ..f.clone()
+            })
+            .collect();
+        let fields = [
+            (ProfileFact::HEADLINE, Some(self.headline.clone()).filter(|h| !h.trim().is_empty())),
+            (ProfileFact::BIO, Some(self.bio.clone()).filter(|b| !b.trim().is_empty())),
+            (ProfileFact::INDUSTRY, self.industry.clone()),
+            (ProfileFact::COMPANY_SIZE, self.company_size.map(|n| n.to_string())),
+            (ProfileFact::LOCATION, self.location.clone()),
+        ];
+        facts.extend(fields.into_iter().filter_map(|(attribute, value)| Some(field(attribute, value?))));
+        facts
+    }
+
+    /// Moves the facts that [`Profile::enrichment`] made of profile fields back into them; the
+    /// other facts stay facts.
+    #[must_use]
+    pub fn absorb_facts(mut self) -> Self {
+        let mut kept = Vec::with_capacity(self.facts.len());
+        for fact in std::mem::take(&mut self.facts) {
+            match fact.attribute.as_str() {
+                ProfileFact::HEADLINE => self.headline = fact.value,
+                ProfileFact::BIO => self.bio = fact.value,
+                ProfileFact::INDUSTRY => self.industry = Some(fact.value),
+                ProfileFact::COMPANY_SIZE => self.company_size = fact.value.parse().ok(),
+                ProfileFact::LOCATION => self.location = Some(fact.value),
+                _ => kept.push(fact),
+            }
+        }
+        self.facts = kept;
+        self
+    }
+
     /// Whether a fact with `attribute` was found.
     pub fn has_fact(&self, attribute: &str) -> bool {
         self.facts.iter().any(|f| f.attribute == attribute)
@@ -76,5 +134,39 @@ mod tests {
         let p = Profile { name: "  Ada  Lovelace ".into(), ..Profile::default() };
         assert_eq!(p.first_name(), Some("Ada"));
         assert_eq!(Profile::default().first_name(), None);
+    }
+
+    #[test]
+    fn enrichment_round_trips_through_facts() {
+        let p = Profile {
+            name: "Ada Lovelace".into(),
+            position: "CTO".into(),
+            company: "Engines".into(),
+            industry: Some("Software".into()),
+            company_size: Some(120),
+            location: Some("London".into()),
+            headline: "Keynote speaker".into(),
+            bio: "Talks about engines.".into(),
+            profile_url: Some("https://www.linkedin.com/in/ada".into()),
+            facts: vec![ProfileFact {
+                attribute: ProfileFact::RECENT_TALK.into(),
+                value: "RustConf".into(),
+                evidence_url: None,
+            }],
+            ..Profile::default()
+        };
+        let facts = p.enrichment("https://www.linkedin.com/in/ada");
+        assert_eq!(facts.len(), 6);
+        assert!(facts.iter().all(|f| f.evidence_url.as_deref() == Some("https://www.linkedin.com/in/ada")));
+        let seen =
+            Profile { facts, ..Profile { name: p.name.clone(), position: p.position.clone(), ..Profile::default() } }
+                .absorb_facts();
+        assert_eq!(seen.headline, p.headline);
+        assert_eq!(seen.bio, p.bio);
+        assert_eq!(seen.industry, p.industry);
+        assert_eq!(seen.company_size, Some(120));
+        assert_eq!(seen.location, p.location);
+        assert_eq!(seen.facts.len(), 1);
+        assert!(seen.has_fact(ProfileFact::RECENT_TALK));
     }
 }

@@ -65,6 +65,13 @@ impl AppState {
         }
     }
 
+    /// The same state taking commands' times from `clock` (the demo's accelerated clock).
+    #[must_use]
+    pub fn with_clock(mut self, clock: clock::SharedClock) -> Self {
+        self.schema = graphql::schema_with_clock(self.store.clone(), clock);
+        self
+    }
+
     /// The same state with other limits (a fresh rate limiter: budgets start full).
     #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Self {

@@ -69,6 +69,31 @@ pub(crate) enum Command {
     /// API tokens (HS256, signed with REACHSPARK_JWT_SECRET).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The whole system on an accelerated clock over a sandbox world, graded against its
+    /// hidden truth (runs in a fresh database beside the product's, dropped afterwards).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DemoArgs {
+    /// People in the sandbox world; the Lead Finder discovers them over the first half of the run.
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) leads: usize,
+    /// Simulated days.
+    #[arg(long, default_value_t = 14)]
+    pub(crate) days: u32,
+    /// Seed of the world (people, hidden truth, replies) and of the agents' choices.
+    #[arg(long, default_value_t = 7)]
+    pub(crate) seed: u64,
+    /// Sandbox LinkedIn sender accounts (20 invitations a day, 100 a week, 45 actions a day each).
+    #[arg(long, default_value_t = 5)]
+    pub(crate) accounts: usize,
+    /// Simulated minutes between the agents' turns during working hours (08:00–18:00 UTC).
+    #[arg(long, default_value_t = 10)]
+    pub(crate) tick_minutes: u32,
+    /// Keep the demo's database afterwards (named `reachspark_demo_<seed>`) for querying.
+    #[arg(long)]
+    pub(crate) keep: bool,
 }
 
 impl Default for Command {

@@ -45,6 +45,26 @@ impl Database {
         MasterKey::from_base64(self.master_key.expose_secret()).context("REACHSPARK_MASTER_KEY")
     }
 
+    /// A fresh, empty database named `name` on the same server (created; an existing one of
+    /// that name is dropped first), with this one's master key: for runs that must start clean,
+    /// like the demo. [`Database::drop_scratch`] removes it.
+    pub(crate) async fn scratch(&self, name: &str) -> anyhow::Result<Database> {
+        let url = database_url(self.url.expose_secret(), name)?;
+        let mut admin = PgConnection::connect(self.url.expose_secret()).await.context("connecting to PostgreSQL")?;
+        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).execute(&mut admin).await?;
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}""#)).execute(&mut admin).await?;
+        admin.close().await.ok();
+        Ok(Database { url: SecretString::from(url), master_key: self.master_key.clone(), embedded: None })
+    }
+
+    /// Drops the scratch database `name` made by [`Database::scratch`].
+    pub(crate) async fn drop_scratch(&self, name: &str) -> anyhow::Result<()> {
+        let mut admin = PgConnection::connect(self.url.expose_secret()).await.context("connecting to PostgreSQL")?;
+        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).execute(&mut admin).await?;
+        admin.close().await.ok();
+        Ok(())
+    }
+
     /// Stops the embedded cluster, if this process started one.
     pub(crate) async fn close(mut self) {
         if let Some(cluster) = self.embedded.take() {
@@ -69,6 +89,17 @@ pub(crate) async fn open(args: &DatabaseArgs) -> anyhow::Result<Database> {
     create_database_if_missing(&cluster.url("postgres"), EMBEDDED_DATABASE).await?;
     let url = SecretString::from(cluster.url(EMBEDDED_DATABASE));
     Ok(Database { url, master_key, embedded: Some(cluster) })
+}
+
+/// `url` with its database replaced by `name`.
+fn database_url(url: &str, name: &str) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "a scratch database name may hold letters, digits and underscores only: {name}"
+    );
+    let mut parsed = url::Url::parse(url).context("DATABASE_URL is not a URL")?;
+    parsed.set_path(&format!("/{name}"));
+    Ok(parsed.to_string())
 }
 
 async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::Result<()> {
@@ -104,4 +135,18 @@ fn load_or_create_master_key(data_dir: &Path) -> anyhow::Result<SecretString> {
     }
     tracing::warn!(path = %path.display(), "generated a new master key; back it up: without it, personal data cannot be read");
     Ok(SecretString::from(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_url;
+
+    #[test]
+    fn scratch_urls_keep_everything_but_the_database() {
+        assert_eq!(
+            database_url("postgres://u:p@127.0.0.1:5432/app?sslmode=disable", "demo_7").unwrap(),
+            "postgres://u:p@127.0.0.1:5432/demo_7?sslmode=disable"
+        );
+        assert!(database_url("postgres://127.0.0.1/app", "bad\"name").is_err());
+    }
 }

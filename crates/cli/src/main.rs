@@ -8,6 +8,7 @@ mod audit;
 mod bench;
 mod config;
 mod database;
+mod demo;
 mod projections;
 mod serve;
 mod telemetry;
@@ -55,6 +56,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => audit::run(&database, cmd).await,
         Command::Projections(cmd) => projections::run(&database, cmd).await,
         Command::Bench(cmd) => bench::run(&database, cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::run(&database, &args).await,
         Command::Token(_) => unreachable!("handled before the database opens"),
     };
     database.close().await;

@@ -45,3 +45,7 @@ operation!(OptOut);
 operation!(ReleaseSlot);
 operation!(QualifyLead);
 operation!(RaiseAgentError);
+operation!(DiscoverLead);
+operation!(EnrichLead);
+operation!(Leads);
+operation!(ScheduleFollowUp);

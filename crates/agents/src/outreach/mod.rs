@@ -3,13 +3,17 @@
 //! propensity), asks a person when the draft needs approval, reserves a send slot, sends through
 //! the channel and records the result; reads replies from the channel (`recordResponse`),
 //! analyses them (`analyzeResponse`), opts the person out at once on an opt-out (releasing held
-//! slots), and hands positive replies to a person (`qualifyLead`).
+//! slots), and hands positive replies to a person (`qualifyLead`). A send the account has no
+//! budget for yet waits in a queue that later polls retry. After each message it schedules the
+//! campaign's next follow-up (`scheduleFollowUp`); a due follow-up is drafted from the campaign's
+//! template for that step unless the person replied or objected meanwhile.
 //!
 //! Sending twice is prevented at three levels: the lead's folded state says whether the message
 //! was already sent, every mutation has a key from its triggering event, and the channel takes
 //! the message id as its own idempotency key. The bandit's posteriors and the map from provider
 //! message ids to leads are saved with the checkpoint.
 
+mod follow_up;
 mod send;
 
 use std::collections::BTreeMap;
@@ -22,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::bandit::{self, Bandit};
-use crate::channels::Channel;
+use crate::channels::{Channel, Clock, SystemClock};
 use crate::client::ops::{self, AnalyzeResponse, OptOut, QualifyLead, RecordResponse, ReleaseSlot, RequestApproval};
 use crate::client::{ApiClient, ClientError};
 use crate::runtime::{decision_input, key, log, Agent, LogEvent};
@@ -34,6 +38,12 @@ struct State {
     /// Provider message id → (lead, message, template, segment).
     sent: BTreeMap<String, SentRef>,
     replies_since: DateTime<Utc>,
+    /// Sends waiting for budget, oldest first.
+    #[serde(default)]
+    deferred: Vec<Deferred>,
+    /// Follow-ups scheduled and not yet drafted.
+    #[serde(default)]
+    follow_ups: Vec<FollowUp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,12 +52,34 @@ struct SentRef {
     message_id: Uuid,
     template_id: String,
     segment: String,
+    /// A first contact (only those teach the template policy).
+    #[serde(default)]
+    first: bool,
+}
+
+/// A send that waits for its account's budget.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Deferred {
+    lead_id: Uuid,
+    message_id: Uuid,
+    account_id: Uuid,
+    /// The event that asked for the send: its id keys the mutations.
+    trigger: Uuid,
+}
+
+/// A follow-up step due at a time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FollowUp {
+    lead_id: Uuid,
+    step: u32,
+    due_at: DateTime<Utc>,
 }
 
 /// Drafts, sends, reads replies.
 #[derive(Debug)]
 pub struct Outreach {
     channel: Arc<dyn Channel>,
+    clock: Arc<dyn Clock>,
     approval_floor: f64,
     state: State,
 }
@@ -56,7 +88,24 @@ impl Outreach {
     /// Outreach sending through `channel`; drafts below `approval_floor` confidence go to a
     /// person whatever the campaign says; replies are read from `replies_since` on.
     pub fn new(channel: Arc<dyn Channel>, bandit: Bandit, approval_floor: f64, replies_since: DateTime<Utc>) -> Self {
-        Self { channel, approval_floor, state: State { bandit, sent: BTreeMap::new(), replies_since } }
+        Self {
+            channel,
+            clock: Arc::new(SystemClock),
+            approval_floor,
+            state: State { bandit, sent: BTreeMap::new(), replies_since, deferred: Vec::new(), follow_ups: Vec::new() },
+        }
+    }
+
+    /// The same Outreach telling the time (when follow-ups are due) by `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sends waiting for budget.
+    pub fn deferred_sends(&self) -> usize {
+        self.state.deferred.len()
     }
 
     /// The bandit as it stands (for tests and reports).
@@ -81,7 +130,8 @@ impl Outreach {
             key: Some(key(self.name(), event, "analyze")),
         })
         .await?;
-        if let Some(sent) = message_id.and_then(|m| self.state.sent.values().find(|s| s.message_id == m)) {
+        let first = message_id.and_then(|m| self.state.sent.values().find(|s| s.message_id == m && s.first));
+        if let Some(sent) = first {
             if bandit::is_reward(intent) {
                 let (segment, template) = (sent.segment.clone(), sent.template_id.clone());
                 self.state.bandit.record_interested(&segment, &template);
@@ -157,7 +207,9 @@ impl Agent for Outreach {
     }
 
     fn event_types(&self) -> Vec<String> {
-        ["LeadAllocated", "MessageDrafted", "MessageApproved", "ResponseReceived"].map(str::to_owned).to_vec()
+        ["LeadAllocated", "MessageDrafted", "MessageApproved", "MessageSent", "FollowUpScheduled", "ResponseReceived"]
+            .map(str::to_owned)
+            .to_vec()
     }
 
     async fn handle(&mut self, api: &ApiClient, event: &LogEvent) -> Result<(), ClientError> {
@@ -173,7 +225,23 @@ impl Agent for Outreach {
                 Ok(())
             }
             LeadEvent::MessageDrafted { message_id, .. } | LeadEvent::MessageApproved { message_id, .. } => {
-                self.send(api, event, message_id).await
+                if let send::Sending::Deferred(account_id) =
+                    self.send(api, event.stream_id, message_id, event.event_id).await?
+                {
+                    let lead_id = event.stream_id;
+                    if !self.state.deferred.iter().any(|d| d.message_id == message_id) {
+                        self.state.deferred.push(Deferred { lead_id, message_id, account_id, trigger: event.event_id });
+                    }
+                }
+                Ok(())
+            }
+            LeadEvent::MessageSent { message_id, at, .. } => self.schedule_follow_up(api, event, message_id, at).await,
+            LeadEvent::FollowUpScheduled { step, due_at, .. } => {
+                let lead_id = event.stream_id;
+                if !self.state.follow_ups.iter().any(|f| f.lead_id == lead_id && f.step == step) {
+                    self.state.follow_ups.push(FollowUp { lead_id, step, due_at });
+                }
+                Ok(())
             }
             LeadEvent::ResponseReceived { .. } => self.analyze(api, event).await,
             _ => Ok(()),
@@ -191,6 +259,15 @@ impl Agent for Outreach {
     }
 
     async fn poll(&mut self, api: &ApiClient) -> Result<usize, ClientError> {
+        let recorded = self.read_replies(api).await?;
+        let followed = self.draft_due_follow_ups(api).await?;
+        Ok(recorded + followed + self.retry_deferred(api).await?)
+    }
+}
+
+impl Outreach {
+    /// Records the replies the channel received since the last poll.
+    async fn read_replies(&mut self, api: &ApiClient) -> Result<usize, ClientError> {
         let replies = self
             .channel
             .poll_replies(self.state.replies_since)

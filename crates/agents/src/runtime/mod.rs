@@ -51,7 +51,13 @@ pub trait Agent: Send {
 
 /// The idempotency key of `action` taken by `agent` because of `event`.
 pub fn key(agent: &str, event: &LogEvent, action: &str) -> String {
-    format!("{agent}:{}:{action}", event.event_id)
+    key_for(agent, event.event_id, action)
+}
+
+/// The idempotency key of `action` taken by `agent` because of the event with `event_id`
+/// (for work deferred past the event's own handling).
+pub fn key_for(agent: &str, event_id: uuid::Uuid, action: &str) -> String {
+    format!("{agent}:{event_id}:{action}")
 }
 
 /// How often to try one event and how long to wait between tries.

@@ -1,11 +1,14 @@
-//! The Sales Manager as a client of the API: each scored lead that meets its campaign's
-//! targeting goes to the sender account with the most budget left today (`senderUsage`) on
-//! the campaign's channel, with the reason recorded as an allocation decision.
+//! The Sales Manager as a client of the API. Each scored lead that meets its campaign's
+//! targeting goes to the sender account with the most first-contact budget left today on the
+//! campaign's channel (`senderUsage`, less the leads already allocated to the account and not
+//! yet contacted), with the reason recorded as an allocation decision. A lead that fits while
+//! every account's budget is spoken for stays `New` in the backlog; the daily operations (at
+//! `report_time` on the Sales Manager's clock) allocate the backlog, best scores first, as
+//! far as the new day's budgets go, then publish the daily report.
 //!
-//! Leads that miss the targeting are left alone (they stay `New`). A lead that fits but finds
-//! no account with budget is refused as `REJECTED` (`no_sender_budget`) and dead-lettered, so
-//! an operator sees it and retries it once budgets free up.
+//! Leads that miss the targeting are left alone (they stay `New`).
 
+mod budget;
 mod daily;
 mod report;
 
@@ -20,10 +23,12 @@ use reachspark_domain::sender_account::Channel;
 
 use serde::{Deserialize, Serialize};
 
+use uuid::Uuid;
+
 use crate::channels::Clock;
-use crate::client::ops::{self, AllocateLead, SenderUsage};
-use crate::config::SalesManagerConfig;
+use crate::client::ops::{self, AllocateLead};
 use crate::client::{ApiClient, ClientError};
+use crate::config::SalesManagerConfig;
 use crate::runtime::{decision_input, key, log, Agent, LogEvent};
 
 /// Allocates scored leads to sender accounts; once a day (at `report_time` on its clock) runs
@@ -33,6 +38,19 @@ pub struct SalesManager {
     config: SalesManagerConfig,
     clock: Arc<dyn Clock>,
     state: State,
+}
+
+/// What became of a lead the Sales Manager considered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Allocation {
+    /// Given to an account.
+    Allocated,
+    /// Not classified and scored yet, or no longer `New`.
+    NotReady,
+    /// Its campaign is paused or does not want it.
+    OutsideTargeting,
+    /// No account of this channel has budget left today: it waits in the backlog.
+    NoBudget(Channel),
 }
 
 /// What the Sales Manager keeps across restarts.
@@ -46,6 +64,74 @@ impl SalesManager {
     /// A Sales Manager with `config`, telling the time by `clock`.
     pub fn new(config: SalesManagerConfig, clock: Arc<dyn Clock>) -> Self {
         Self { config, clock, state: State::default() }
+    }
+
+    /// Gives `lead_id` to the sender account with the most budget left for a first contact,
+    /// counting leads already allocated to an account and not yet contacted against its
+    /// budget, so that no account is handed more leads than it may contact today. A lead
+    /// that fits but finds no budget stays `New`, in the backlog the daily operations allocate
+    /// from, best scores first.
+    pub(crate) async fn allocate(
+        &mut self,
+        api: &ApiClient,
+        lead_id: Uuid,
+        based_on: Option<Uuid>,
+        key: String,
+    ) -> Result<Allocation, ClientError> {
+        let lead = log::lead(api, lead_id).await?;
+        let (Some(person), Some(campaign_id), Some(class), Some(score)) =
+            (lead.person(), lead.campaign_id(), lead.classification(), lead.score())
+        else {
+            return Ok(Allocation::NotReady);
+        };
+        if lead.status() != Some(ContactStatus::New) {
+            return Ok(Allocation::NotReady);
+        }
+        let campaign = log::campaign(api, campaign_id).await?;
+        let Some(settings) = campaign.settings().filter(|_| campaign.is_active()) else {
+            return Ok(Allocation::OutsideTargeting);
+        };
+        if !fits(&settings.targeting, class, score, &person.position, &person.company) {
+            return Ok(Allocation::OutsideTargeting);
+        }
+        let channel = campaign_channel(&campaign).ok_or_else(|| rejected("campaign_has_no_first_template"))?;
+        let action = first_contact_action(channel);
+        let Some((account_id, left)) = budget::best_account(api, channel, action).await? else {
+            return Ok(Allocation::NoBudget(channel));
+        };
+        let rationale = format!(
+            "{class:?} lead scoring {score} meets the campaign's targeting (min score {}); account with the most \
+             {action} budget left today ({left}, after leads already allocated to it)",
+            settings.targeting.min_score
+        );
+        let mut decision = Decision::new(
+            DecisionKind::Allocation,
+            account_id.as_str(),
+            rationale,
+            Actor::agent(crate::actors::SALES_MANAGER),
+            crate::rules::engine(),
+        )
+        .with_factor("quality_score", score.to_string(), f64::from(score) / 10.0)
+        .with_factor(format!("remaining:{action}"), left.to_string(), 0.0)
+        .with_factor("strategy", "least_loaded", 0.0);
+        if let Some(event) = based_on {
+            decision = decision.based_on([event]);
+        }
+        let allocated = api
+            .run::<AllocateLead>(ops::allocate_lead::Variables {
+                lead_id: lead_id.to_string(),
+                account_id,
+                priority: i64::from(score) * 25,
+                decision: decision_input!(allocate_lead, &decision),
+                key: Some(key),
+            })
+            .await;
+        match allocated {
+            Ok(_) => Ok(Allocation::Allocated),
+            // Allocated meanwhile (the backlog is read from a read model that may lag).
+            Err(ClientError::Graphql { code, .. }) if code == "VALIDATION" => Ok(Allocation::NotReady),
+            Err(e) => Err(e),
+        }
     }
 
     /// The day whose daily operations are due now, if any: today once `report_time` has passed
@@ -106,64 +192,9 @@ impl Agent for SalesManager {
     }
 
     async fn handle(&mut self, api: &ApiClient, event: &LogEvent) -> Result<(), ClientError> {
-        let lead = log::lead(api, event.stream_id).await?;
-        let (Some(person), Some(campaign_id), Some(class), Some(score)) =
-            (lead.person(), lead.campaign_id(), lead.classification(), lead.score())
-        else {
-            return Ok(());
-        };
-        if lead.status() != Some(ContactStatus::New) {
-            return Ok(());
-        }
-        let campaign = log::campaign(api, campaign_id).await?;
-        let Some(settings) = campaign.settings().filter(|_| campaign.is_active()) else { return Ok(()) };
-        if !fits(&settings.targeting, class, score, &person.position, &person.company) {
-            tracing::info!(agent = self.name(), lead_id = %event.stream_id, "outside the campaign's targeting");
-            return Ok(());
-        }
-        let channel = campaign_channel(&campaign).ok_or_else(|| rejected("campaign_has_no_first_template"))?;
-        let channel_label = match channel {
-            Channel::LinkedIn => "linkedin",
-            Channel::Email => "email",
-        };
-        let action = first_contact_action(channel);
-        let usage = api.run::<SenderUsage>(ops::sender_usage::Variables {}).await?;
-        let best = usage
-            .sender_usage
-            .iter()
-            .filter(|a| a.channel == channel_label)
-            .filter_map(|a| {
-                let left = a.actions.iter().find(|x| x.action_type == action).map(|x| x.remaining)?;
-                (left > 0).then_some((a.account_id.clone(), left))
-            })
-            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)));
-        let Some((account_id, left)) = best else { return Err(rejected("no_sender_budget")) };
-
-        let rationale = format!(
-            "{class:?} lead scoring {score} meets the campaign's targeting (min score {}); account with the most \
-             {action} budget left today ({left})",
-            settings.targeting.min_score
-        );
-        let decision = Decision::new(
-            DecisionKind::Allocation,
-            account_id.as_str(),
-            rationale,
-            Actor::agent(self.name()),
-            crate::rules::engine(),
-        )
-        .based_on([event.event_id])
-        .with_factor("quality_score", score.to_string(), f64::from(score) / 10.0)
-        .with_factor(format!("remaining:{action}"), left.to_string(), 0.0)
-        .with_factor("strategy", "least_loaded", 0.0);
-        api.run::<AllocateLead>(ops::allocate_lead::Variables {
-            lead_id: event.stream_id.to_string(),
-            account_id,
-            priority: i64::from(score) * 25,
-            decision: decision_input!(allocate_lead, &decision),
-            key: Some(key(self.name(), event, "allocate")),
-        })
-        .await?;
-        tracing::info!(agent = self.name(), lead_id = %event.stream_id, "lead allocated");
+        let lead_id = event.stream_id;
+        let outcome = self.allocate(api, lead_id, Some(event.event_id), key(self.name(), event, "allocate")).await?;
+        tracing::info!(agent = self.name(), %lead_id, outcome = ?outcome, "scored lead considered");
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! The `Date` scalar: a UTC calendar day, the unit the read models count in.
 
+use crate::clock::SharedClock;
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{NaiveDate, Utc};
 
@@ -8,9 +9,11 @@ use chrono::{NaiveDate, Utc};
 pub(crate) struct Date(pub(crate) NaiveDate);
 
 impl Date {
-    /// Today in UTC.
-    pub(crate) fn today() -> Self {
-        Self(Utc::now().date_naive())
+    /// Today in UTC, on the server's clock (the schema's [`SharedClock`]; the wall clock
+    /// when none is set).
+    pub(crate) fn today(ctx: &async_graphql::Context<'_>) -> Self {
+        let now = ctx.data::<SharedClock>().map_or_else(|_| Utc::now(), |clock| clock.now());
+        Self(now.date_naive())
     }
 }
 

@@ -37,7 +37,7 @@ impl AnalyticsQuery {
     ) -> async_graphql::Result<Pipeline> {
         allowed(ctx, Permission::ReadAnalytics)?;
         let campaign = parse_id("campaignId", &campaign_id)?;
-        let (from, to) = pipeline::range(from, to)?;
+        let (from, to) = pipeline::range(Date::today(ctx), from, to)?;
         let rows = analytics::pipeline(store(ctx)?.pool(), campaign, from.0, to.0).await.map_err(ApiError::from)?;
         Ok(Pipeline::new(campaign_id, (from, to), rows))
     }
@@ -53,7 +53,7 @@ impl AnalyticsQuery {
     ) -> async_graphql::Result<Vec<SenderAccountUsage>> {
         allowed(ctx, Permission::ReadAnalytics)?;
         let account = account_id.as_ref().map(|id| parse_id("accountId", id)).transpose()?;
-        let day = day.unwrap_or_else(Date::today);
+        let day = day.unwrap_or_else(|| Date::today(ctx));
         let pool = store(ctx)?.pool();
         let accounts = sender_queries::sender_accounts(pool, account.as_ref().map(std::slice::from_ref))
             .await

@@ -11,8 +11,8 @@ use crate::graphql::ApiError;
 pub(super) const MAX_DAYS: i64 = 366;
 
 /// The range `pipeline` reports on: `to` defaults to today, `from` to 29 days before `to`.
-pub(super) fn range(from: Option<Date>, to: Option<Date>) -> Result<(Date, Date), ApiError> {
-    let to = to.unwrap_or_else(Date::today);
+pub(super) fn range(today: Date, from: Option<Date>, to: Option<Date>) -> Result<(Date, Date), ApiError> {
+    let to = to.unwrap_or(today);
     let from = from.unwrap_or(Date(to.0 - Duration::days(29)));
     if from > to {
         return Err(ApiError::validation("from", "must not be after to"));

@@ -45,7 +45,7 @@ impl SenderAccount {
     /// What it used on `day` (default today, UTC) against its caps. Needs analytics access.
     async fn usage(&self, ctx: &Context<'_>, day: Option<Date>) -> async_graphql::Result<SenderAccountUsage> {
         allowed(ctx, Permission::ReadAnalytics)?;
-        let day = day.unwrap_or_else(Date::today);
+        let day = day.unwrap_or_else(|| Date::today(ctx));
         let rows = loaders::usage(ctx, self.0.account_id, day.0).await?;
         Ok(SenderAccountUsage::new(&self.0, self.0.usage_on(day.0, &rows).map_err(ApiError::from)?))
     }
