@@ -164,8 +164,13 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
     let file = |name: &str| CheckpointFile::new(dir.path().join(format!("{name}.json")));
 
     let mut finder = Worker::new(LeadFinder::new(), client(&s.base, AgentName::LeadFinder), file("lf"), retry).unwrap();
-    let mut manager =
-        Worker::new(SalesManager::new(Default::default(), clock.clone()), client(&s.base, AgentName::SalesManager), file("sm"), retry).unwrap();
+    let mut manager = Worker::new(
+        SalesManager::new(Default::default(), clock.clone()),
+        client(&s.base, AgentName::SalesManager),
+        file("sm"),
+        retry,
+    )
+    .unwrap();
     assert_eq!(settle(&mut finder).await, LEADS);
     assert_eq!(settle(&mut manager).await, LEADS);
     assert!(finder.checkpoint().dead_letters.is_empty() && manager.checkpoint().dead_letters.is_empty());

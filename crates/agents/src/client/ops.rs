@@ -45,3 +45,13 @@ operation!(OptOut);
 operation!(ReleaseSlot);
 operation!(QualifyLead);
 operation!(RaiseAgentError);
+
+// The Sales Manager's daily report, alerts and strategy updates.
+operation!(ReportPipeline);
+operation!(ReportTemplates);
+operation!(ReportSenders);
+operation!(ReportAgents);
+operation!(LeadQueue);
+operation!(UpdateStrategy);
+operation!(PublishDailyReport);
+operation!(RaiseAlert);
