@@ -88,7 +88,7 @@ pub(crate) fn error_spike(errors: &ErrorDays, day: NaiveDate, t: Thresholds) -> 
         });
     }
     let spike = today >= SPIKE_MIN_FAILURES && today as f64 >= SPIKE_FACTOR * average;
-    spike.then(|| Alert { kind: AlertKind::ErrorSpike, detail })
+    spike.then_some(Alert { kind: AlertKind::ErrorSpike, detail })
 }
 
 /// Accounts with a first-contact budget (`first_contact_actions`) spent for the day while leads

@@ -61,7 +61,8 @@ fn wilson_intervals_are_known_values() {
 #[test]
 fn a_template_is_switched_off_only_when_clearly_worse_over_enough_sends() {
     // (a: sent, positive), (b: sent, positive), min_sends → switched off
-    let table: [((i64, i64), (i64, i64), i64, &[&str]); 6] = [
+    type Row = ((i64, i64), (i64, i64), i64, &'static [&'static str]);
+    let table: [Row; 6] = [
         ((200, 40), (200, 4), 100, &["b"]), // 20% vs 2%: intervals far apart
         ((200, 40), (200, 30), 100, &[]),   // 20% vs 15%: intervals overlap
         ((200, 40), (60, 0), 100, &[]),     // b has too few sends to judge
