@@ -7,6 +7,7 @@ mod embedded;
 mod graphql;
 mod http;
 mod projections;
+mod sales_manager;
 mod serve;
 mod subscriptions;
 mod support;

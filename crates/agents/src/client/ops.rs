@@ -49,3 +49,13 @@ operation!(DiscoverLead);
 operation!(EnrichLead);
 operation!(Leads);
 operation!(ScheduleFollowUp);
+
+// The Sales Manager's daily report, alerts and strategy updates.
+operation!(ReportPipeline);
+operation!(ReportTemplates);
+operation!(ReportSenders);
+operation!(ReportAgents);
+operation!(LeadQueue);
+operation!(UpdateStrategy);
+operation!(PublishDailyReport);
+operation!(RaiseAlert);

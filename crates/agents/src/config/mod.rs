@@ -10,7 +10,7 @@ mod types;
 mod validate;
 mod validate_channels;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -94,8 +94,19 @@ pub struct SalesManagerConfig {
     pub allocation_strategy: AllocationStrategy,
     /// A reply rate below this raises a performance alert.
     pub alert_min_reply_rate: f64,
-    /// An opt-out rate above this raises a performance alert.
+    /// An opt-out rate above this is flagged in the daily report and escalated.
     pub alert_max_opt_out_rate: f64,
+    /// Sends needed over the last 7 days before a reply rate may raise an alert: fewer say
+    /// too little to call anything a drop.
+    pub alert_min_sends: u32,
+    /// Agent failures (transient and permanent, not rejections) in one day that raise an
+    /// error alert whatever the recent average.
+    pub alert_max_errors_per_day: u32,
+    /// Sends each of two templates needs before the worse one may be switched off.
+    pub strategy_min_sends: u32,
+    /// Where each daily report is also written as `daily-report-YYYY-MM-DD.md` (created if
+    /// missing); none: the report is only published as an event.
+    pub report_dir: Option<PathBuf>,
 }
 
 impl Default for SalesManagerConfig {
@@ -107,6 +118,10 @@ impl Default for SalesManagerConfig {
             allocation_strategy: AllocationStrategy::ByScore,
             alert_min_reply_rate: 0.05,
             alert_max_opt_out_rate: 0.05,
+            alert_min_sends: 20,
+            alert_max_errors_per_day: 50,
+            strategy_min_sends: 100,
+            report_dir: None,
         }
     }
 }

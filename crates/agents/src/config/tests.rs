@@ -44,8 +44,9 @@ fn a_partial_file_overrides_only_what_it_names() {
 fn load_reads_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("agents.yaml");
-    std::fs::write(&path, "sales_manager:\n  report_time: \"07:30\"\n").unwrap();
+    std::fs::write(&path, "sales_manager:\n  report_time: \"07:30\"\n  report_dir: reports/daily\n").unwrap();
     let config = AgentsConfig::load(&path).unwrap();
+    assert_eq!(config.sales_manager.report_dir.as_deref(), Some(Path::new("reports/daily")));
     assert_eq!(config.sales_manager.report_time, ClockTime { hour: 7, minute: 30 });
     assert_eq!(config.sales_manager.report_time.to_string(), "07:30");
 }
@@ -72,6 +73,8 @@ fn out_of_range_values_are_named_by_their_path() {
         ("outreach:\n  bandit:\n    prior_beta: 0\n", "outreach.bandit.prior_beta"),
         ("lead_finder:\n  quality_threshold: 11\n", "lead_finder.quality_threshold"),
         ("sales_manager:\n  coordination_interval_minutes: 0\n", "sales_manager.coordination_interval_minutes"),
+        ("sales_manager:\n  strategy_min_sends: 0\n", "sales_manager.strategy_min_sends"),
+        ("sales_manager:\n  report_dir: ''\n", "sales_manager.report_dir"),
         ("sales_manager:\n  llm:\n    provider: openai\n    model: ''\n", "sales_manager.llm.model"),
         ("lead_finder:\n  llm:\n    provider: openai\n    base_url: api.example\n", "lead_finder.llm.base_url"),
         ("outreach:\n  llm:\n    provider: openai\n    temperature: 3\n", "outreach.llm.temperature"),

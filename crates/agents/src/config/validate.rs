@@ -104,6 +104,12 @@ impl AgentsConfig {
         positive("sales_manager.coordination_interval_minutes", sm.coordination_interval_minutes)?;
         probability("sales_manager.alert_min_reply_rate", sm.alert_min_reply_rate)?;
         probability("sales_manager.alert_max_opt_out_rate", sm.alert_max_opt_out_rate)?;
+        positive("sales_manager.alert_min_sends", sm.alert_min_sends)?;
+        positive("sales_manager.alert_max_errors_per_day", sm.alert_max_errors_per_day)?;
+        positive("sales_manager.strategy_min_sends", sm.strategy_min_sends)?;
+        if sm.report_dir.as_ref().is_some_and(|d| d.as_os_str().is_empty()) {
+            return Err(invalid("sales_manager.report_dir", "must name a directory (leave it out for none)"));
+        }
 
         let lf = &self.lead_finder;
         llm("lead_finder", &lf.llm)?;

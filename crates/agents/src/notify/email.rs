@@ -1,4 +1,5 @@
-//! Hot-lead notices by email, one message per configured address, through the SMTP channel.
+//! Hot-lead notices (and the Sales Manager's escalations) by email, one message per configured
+//! address, through the SMTP channel.
 
 use std::sync::Arc;
 
@@ -51,15 +52,19 @@ impl EmailNotify {
     /// One email per address. Each email's id derives from the notice id and the address, so
     /// a retried notice keeps its `Message-ID`s.
     pub async fn send(&self, notice: &HotLeadNotice) -> Vec<Delivery> {
-        let (subject, body) = (subject(notice), body(notice));
+        self.send_text(notice.notice_id, &subject(notice), &body(notice)).await
+    }
+
+    /// `subject` and `body` to every address, with ids derived from `notice_id`.
+    pub async fn send_text(&self, notice_id: Uuid, subject: &str, body: &str) -> Vec<Delivery> {
         let mut deliveries = Vec::with_capacity(self.to.len());
         for (index, to) in self.to.iter().enumerate() {
             let email = Email {
-                id: Uuid::new_v5(&notice.notice_id, to.trim().to_lowercase().as_bytes()),
+                id: Uuid::new_v5(&notice_id, to.trim().to_lowercase().as_bytes()),
                 to: to.clone(),
                 to_name: String::new(),
-                subject: subject.clone(),
-                body: body.clone(),
+                subject: subject.to_owned(),
+                body: body.to_owned(),
             };
             let result = self.smtp.send_email(&email).await.map(|_| ());
             deliveries.push(Delivery { target: Target::Email { index }, result });

@@ -1,11 +1,15 @@
 //! Hot-lead notifications: when a reply shows interest, the people behind the campaign hear
 //! about it at once, by webhook (chat tools, a CRM) and by email through the SMTP channel.
 //!
+//! The Sales Manager escalates its performance alerts and the daily report's summary through
+//! the same targets ([`Escalation`]): counts, rates and ids only.
+//!
 //! A notice carries ids, the reply's intent and score, and a link into the product. The lead's
 //! name, position and company go in only when `notify.include_personal_data` is set. Logs get
 //! ids, targets and error codes, never the person, the addresses or the webhook URL.
 
 mod email;
+mod escalation;
 mod webhook;
 
 use std::fmt;
@@ -16,6 +20,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use email::EmailNotify;
+pub use escalation::{Escalation, EscalationKind};
 pub use webhook::{signature, Webhook, SIGNATURE_HEADER};
 
 use crate::channels::{SendError, Smtp};

@@ -1,4 +1,5 @@
-//! Hot-lead notices as JSON POSTs. The body is `{"event": "hot_lead", ...notice}`; with a
+//! Notices as JSON POSTs. The body is `{"event": "hot_lead", ...notice}` (or
+//! `performance_alert`, `daily_report` for the Sales Manager's escalations); with a
 //! secret configured, `X-ReachSpark-Signature: sha256=<hex HMAC-SHA256 of the body>` lets the
 //! receiver check that the notice came from us. `Idempotency-Key` is the notice id.
 
@@ -7,6 +8,7 @@ use reqwest::header::CONTENT_TYPE;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sha2::Sha256;
+use uuid::Uuid;
 
 use super::HotLeadNotice;
 use crate::channels::SendError;
@@ -23,10 +25,10 @@ pub fn signature(key: &[u8], body: &[u8]) -> String {
 }
 
 #[derive(Serialize)]
-struct Payload<'a> {
-    event: &'static str,
+struct Payload<'a, T> {
+    event: &'a str,
     #[serde(flatten)]
-    notice: &'a HotLeadNotice,
+    body: &'a T,
 }
 
 /// A webhook target. Its URL is a secret (chat webhooks embed their token in it) and is never
@@ -73,14 +75,18 @@ impl Webhook {
 
     /// POSTs the notice.
     pub async fn post(&self, notice: &HotLeadNotice) -> Result<(), SendError> {
-        let body =
-            serde_json::to_vec(&Payload { event: "hot_lead", notice }).map_err(|_| SendError::permanent("encode"))?;
+        self.post_event("hot_lead", notice.notice_id, notice).await
+    }
+
+    /// POSTs `{"event": event, ...body}` with `id` as its `Idempotency-Key`.
+    pub async fn post_event<T: Serialize + Sync>(&self, event: &str, id: Uuid, body: &T) -> Result<(), SendError> {
+        let body = serde_json::to_vec(&Payload { event, body }).map_err(|_| SendError::permanent("encode"))?;
         let mut request = self
             .client
             .post(self.url.expose_secret())
             .header(CONTENT_TYPE, "application/json")
-            .header("Idempotency-Key", notice.notice_id.to_string())
-            .header("X-ReachSpark-Event", "hot_lead");
+            .header("Idempotency-Key", id.to_string())
+            .header("X-ReachSpark-Event", event);
         if let Some(secret) = &self.secret {
             request = request.header(SIGNATURE_HEADER, signature(secret.expose_secret().as_bytes(), &body));
         }

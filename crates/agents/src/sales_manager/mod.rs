@@ -8,9 +8,14 @@
 //!
 //! Leads that miss the targeting are left alone (they stay `New`).
 
+mod alerts;
 mod budget;
 mod daily;
+mod facts;
+mod reads;
+mod render;
 mod report;
+mod strategy;
 
 use std::sync::Arc;
 
@@ -29,15 +34,18 @@ use crate::channels::Clock;
 use crate::client::ops::{self, AllocateLead};
 use crate::client::{ApiClient, ClientError};
 use crate::config::SalesManagerConfig;
+use crate::notify::HotLeadNotifier;
 use crate::runtime::{decision_input, key, log, Agent, LogEvent};
 
 /// Allocates scored leads to sender accounts; once a day (at `report_time` on its clock) runs
-/// its daily operations.
+/// its daily operations: strategy updates, performance alerts and the daily report, escalated
+/// to people through its notifier.
 #[derive(Debug)]
 pub struct SalesManager {
     config: SalesManagerConfig,
     clock: Arc<dyn Clock>,
     state: State,
+    notifier: HotLeadNotifier,
 }
 
 /// What became of a lead the Sales Manager considered.
@@ -58,12 +66,23 @@ pub(crate) enum Allocation {
 struct State {
     /// The last day whose daily operations finished.
     last_daily: Option<NaiveDate>,
+    /// Agent errors per day, read incrementally for the report and the error-spike alert.
+    #[serde(default)]
+    errors: reads::ErrorTally,
 }
 
 impl SalesManager {
     /// A Sales Manager with `config`, telling the time by `clock`.
     pub fn new(config: SalesManagerConfig, clock: Arc<dyn Clock>) -> Self {
-        Self { config, clock, state: State::default() }
+        Self { config, clock, state: State::default(), notifier: HotLeadNotifier::default() }
+    }
+
+    /// Escalates alerts and the daily report's summary to `notifier`'s targets (none by
+    /// default; build it with [`HotLeadNotifier::from_config`]).
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: HotLeadNotifier) -> Self {
+        self.notifier = notifier;
+        self
     }
 
     /// Gives `lead_id` to the sender account with the most budget left for a first contact,
