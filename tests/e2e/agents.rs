@@ -253,3 +253,72 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
     terminate(&server.child);
     tokio::time::timeout(Duration::from_secs(30), server.child.wait()).await.unwrap().unwrap();
 }
+
+/// A sheet of 10,000 data rows: good ones, one in Latin-1, one without a profile URL, one of
+/// formula injection, one duplicate (another spelling of an earlier URL) and one with a
+/// `javascript:` URL; ReachSpark's own output columns beside the input ones.
+fn hostile_sheet() -> Vec<u8> {
+    let mut csv = b"Lead ID,Name,Position,Company,LinkedIn URL,Classification,Notes\n".to_vec();
+    for n in 0..9_995 {
+        csv.extend_from_slice(format!(",Person {n},CTO,Company {n},linkedin.com/in/person-{n},Speaker,\n").as_bytes());
+    }
+    csv.extend_from_slice(b",Jos\xe9 Latin1,CTO,Acme,linkedin.com/in/jose,,\n"); // line 9997
+    csv.extend_from_slice(b",No Url,CTO,Acme,,,\n"); // 9998
+    csv.extend_from_slice(b",\"=cmd|' /C calc'!A0\",Boss,Evil,linkedin.com/in/evil,,\"@SUM(1+1)\"\n"); // 9999
+    csv.extend_from_slice(b",Person 7 again,CTO,Company 7,https://www.LinkedIn.com/in/PERSON-7/,,\n"); // 10000
+    csv.extend_from_slice(b",Bad Scheme,CTO,Acme,javascript:alert(1),,\n"); // 10001
+    csv
+}
+
+#[tokio::test]
+async fn the_lead_finder_imports_a_hostile_csv_keeping_good_rows_and_reporting_bad_ones_by_line() {
+    let db = TestDb::new().await;
+    let mut cmd = reachspark();
+    cmd.env("DATABASE_URL", db.url())
+        .env("REACHSPARK_MASTER_KEY", MasterKey::generate().to_base64())
+        .env("REACHSPARK_JWT_SECRET", SECRET);
+    let mut server = serve(cmd).await;
+    let s = Setup { base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
+    campaign_and_account(&s, &World::generate(3, LEADS)).await;
+    let campaign = events(&s.base, &s.admin, &["CampaignCreated"]).await[0]["streamId"].as_str().unwrap().to_owned();
+
+    // The Lead Finder's own token, over a real socket.
+    let finder = client(&s.base, AgentName::LeadFinder);
+    let sheet = hostile_sheet();
+    let out = LeadFinder::import_csv(&finder, campaign.parse().unwrap(), "hostile.csv", &sheet).await.unwrap();
+    let result = out.import_leads;
+    assert_eq!((result.imported, result.duplicates, result.rejected), (9_996, 1, 3));
+    assert_eq!(result.ignored_columns, vec!["Lead ID".to_owned(), "Classification".to_owned()]);
+    let line = |n: i64| result.rows.iter().find(|r| r.line == n).unwrap();
+    let latin1 = line(9_997);
+    assert_eq!(latin1.errors[0].column.as_deref(), Some("Name"));
+    assert!(latin1.errors[0].message.contains("UTF-8"), "{:?}", latin1.errors);
+    assert_eq!(line(9_998).errors[0].column.as_deref(), Some("LinkedIn URL"));
+    assert_eq!(line(10_001).errors[0].column.as_deref(), Some("LinkedIn URL"));
+    assert!(line(10_000).errors[0].message.contains("line 9"), "{:?}", line(10_000).errors);
+    let evil = line(9_999);
+    assert_eq!(evil.warnings.len(), 2, "name and note defused: {:?}", evil.warnings);
+
+    // Stored safely: the name reads back as text a spreadsheet will not evaluate.
+    // (read from the leads read model once the projections have applied the import).
+    let q = "query($id: ID!) { lead(id: $id) { name notes } }";
+    let mut lead = Value::Null;
+    for _ in 0..600 {
+        lead = gql(&s.base, &s.admin, q, json!({ "id": evil.lead_id })).await["lead"].clone();
+        if !lead.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(lead["name"], "'=cmd|' /C calc'!A0", "{lead}");
+
+    // The same file again: the key derives from its content, nothing new is written.
+    let before = events(&s.base, &s.admin, &["LeadDiscovered"]).await.len();
+    let again = LeadFinder::import_csv(&finder, campaign.parse().unwrap(), "hostile.csv", &sheet).await.unwrap();
+    assert_eq!(again.import_leads.end_cursor, result.end_cursor);
+    assert_eq!(events(&s.base, &s.admin, &["LeadDiscovered"]).await.len(), before);
+    assert_eq!(before, 9_996 + LEADS, "the campaign's own {LEADS} and the sheet's good rows");
+
+    terminate(&server.child);
+    tokio::time::timeout(Duration::from_secs(30), server.child.wait()).await.unwrap().unwrap();
+}

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::channels::Clock;
-use crate::client::ops::{self, ClassifyLead, DiscoverLead, EnrichLead, ScoreLead};
+use crate::client::ops::{self, ClassifyLead, DiscoverLead, EnrichLead, ImportLeads, ScoreLead};
 use crate::client::{ApiClient, ClientError};
 use crate::profile::{Profile, ProfileFact};
 use crate::rules;
@@ -63,6 +63,30 @@ impl LeadFinder {
     pub fn with_discovery(mut self, discovery: Discovery) -> Self {
         self.discovery = Some(discovery);
         self
+    }
+
+    /// Imports a CSV file in the seed sheet's columns into `campaign_id` through `importLeads`,
+    /// as raw bytes: the API decodes and checks every row, keeps the good ones and reports
+    /// each bad one by its line (bad encoding, missing cells, unsafe URLs); formula-like cells
+    /// are stored neutralised, with a warning. The key is derived from the file's content, so
+    /// importing the same file again writes nothing new. The imported leads are then classified
+    /// and scored like any other discovered lead.
+    pub async fn import_csv(
+        api: &ApiClient,
+        campaign_id: Uuid,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Result<ops::import_leads::ResponseData, ClientError> {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = hex::encode(sha2::Sha256::digest(bytes));
+        api.run::<ImportLeads>(ops::import_leads::Variables {
+            campaign_id: campaign_id.to_string(),
+            csv_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+            filename: Some(filename.to_owned()),
+            key: Some(format!("{}:csv:{campaign_id}:{digest}", crate::actors::LEAD_FINDER)),
+        })
+        .await
     }
 
     /// Today's search, when one is due: discovers and enriches up to `per_day` new people.

@@ -59,3 +59,4 @@ operation!(LeadQueue);
 operation!(UpdateStrategy);
 operation!(PublishDailyReport);
 operation!(RaiseAlert);
+operation!(ImportLeads);
