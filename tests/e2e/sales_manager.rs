@@ -47,6 +47,7 @@ async fn webhook(posts: Posts) -> String {
 }
 
 struct Seed {
+    db_url: String,
     base: String,
     admin: SecretString,
 }
@@ -113,8 +114,13 @@ impl Seed {
 /// caught up (so every committed event is visible to the log's gap-free reader too).
 async fn written(seed: &Seed) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
     seed.caught_up().await;
-    let all =
-        events(&seed.base, &seed.admin, &["DailyReportPublished", "PerformanceAlertRaised", "StrategyUpdated"]).await;
+    let all = events(
+        &seed.base,
+        &seed.admin,
+        &seed.db_url,
+        &["DailyReportPublished", "PerformanceAlertRaised", "StrategyUpdated"],
+    )
+    .await;
     let of = |t: &str| all.iter().filter(|e| e["eventType"] == t).cloned().collect::<Vec<_>>();
     (of("DailyReportPublished"), of("PerformanceAlertRaised"), of("StrategyUpdated"))
 }
@@ -127,7 +133,11 @@ async fn the_sales_manager_reports_alerts_and_updates_strategy_once_a_day() {
         .env("REACHSPARK_MASTER_KEY", MasterKey::generate().to_base64())
         .env("REACHSPARK_JWT_SECRET", SECRET);
     let mut server = serve(cmd).await;
-    let seed = Seed { base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
+    let seed = Seed {
+        db_url: db.url().to_owned(),
+        base: server.base.clone(),
+        admin: token(Role::Admin, None, "operator-e2e"),
+    };
 
     let input = json!({
         "name": "Speakers 2026",

@@ -29,6 +29,7 @@ use crate::bandit::{self, Bandit};
 use crate::channels::{Channel, Clock, SystemClock};
 use crate::client::ops::{self, AnalyzeResponse, OptOut, QualifyLead, RecordResponse, ReleaseSlot, RequestApproval};
 use crate::client::{ApiClient, ClientError};
+use crate::notify::{self, HotLeadNotifier};
 use crate::runtime::{decision_input, key, log, Agent, LogEvent};
 
 /// What Outreach keeps across restarts.
@@ -80,6 +81,7 @@ struct FollowUp {
 pub struct Outreach {
     channel: Arc<dyn Channel>,
     clock: Arc<dyn Clock>,
+    notifier: HotLeadNotifier,
     approval_floor: f64,
     state: State,
 }
@@ -91,6 +93,7 @@ impl Outreach {
         Self {
             channel,
             clock: Arc::new(SystemClock),
+            notifier: HotLeadNotifier::default(),
             approval_floor,
             state: State { bandit, sent: BTreeMap::new(), replies_since, deferred: Vec::new(), follow_ups: Vec::new() },
         }
@@ -100,6 +103,14 @@ impl Outreach {
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same Outreach telling people about hot leads through `notifier` (nobody by default;
+    /// build it with [`HotLeadNotifier::from_config`]).
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: HotLeadNotifier) -> Self {
+        self.notifier = notifier;
         self
     }
 
@@ -159,7 +170,42 @@ impl Outreach {
             })
             .await?;
             tracing::info!(agent = self.name(), lead_id = %event.stream_id, "qualified from a reply");
+            if notify::is_hot(intent, sentiment) && self.notifier.is_active() {
+                self.notify_hot(api, event, sentiment, intent).await?;
+            }
         }
+        Ok(())
+    }
+}
+
+impl Outreach {
+    /// Tells people about a hot lead. The notice id derives from the reply's event, so a
+    /// notice repeated after a restart is one receivers can drop (at least once, never lost
+    /// for want of a retry: a failed delivery is logged and the lead is qualified anyway).
+    async fn notify_hot(
+        &self,
+        api: &ApiClient,
+        event: &LogEvent,
+        sentiment: Sentiment,
+        intent: Intent,
+    ) -> Result<(), ClientError> {
+        let lead = log::lead(api, event.stream_id).await?;
+        let person = lead.person().map(|p| notify::NoticePerson {
+            name: p.name.known().cloned().unwrap_or_default(),
+            position: p.position.clone(),
+            company: p.company.clone(),
+        });
+        let notice = notify::HotLeadNotice {
+            notice_id: Uuid::new_v5(&Uuid::NAMESPACE_OID, event.event_id.as_bytes()),
+            lead_id: event.stream_id,
+            campaign_id: lead.campaign_id(),
+            intent,
+            sentiment,
+            score: lead.score(),
+            link: None,
+            person,
+        };
+        self.notifier.notify(&notice).await;
         Ok(())
     }
 }
