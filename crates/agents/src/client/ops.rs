@@ -45,3 +45,4 @@ operation!(OptOut);
 operation!(ReleaseSlot);
 operation!(QualifyLead);
 operation!(RaiseAgentError);
+operation!(WakeOn);
