@@ -24,16 +24,16 @@ use serde_json::{json, Value};
 
 use crate::support::{reachspark, serve, terminate};
 
-const SECRET: &str = "an-e2e-test-secret-that-is-long-enough-0123456789";
+pub(crate) const SECRET: &str = "an-e2e-test-secret-that-is-long-enough-0123456789";
 const LEADS: usize = 12;
 
-fn token(role: Role, agent: Option<AgentName>, sub: &str) -> SecretString {
+pub(crate) fn token(role: Role, agent: Option<AgentName>, sub: &str) -> SecretString {
     let iat = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let claims = Claims { sub: sub.into(), role, agent, scope: vec!["pii".into()], exp: iat + 3600, iat };
     SecretString::from(issue_hs256(&claims, &SecretString::from(SECRET)).unwrap())
 }
 
-async fn gql(base: &str, token: &SecretString, query: &str, variables: Value) -> Value {
+pub(crate) async fn gql(base: &str, token: &SecretString, query: &str, variables: Value) -> Value {
     use secrecy::ExposeSecret as _;
     let body: Value = reqwest::Client::new()
         .post(format!("{base}/graphql"))
@@ -50,7 +50,7 @@ async fn gql(base: &str, token: &SecretString, query: &str, variables: Value) ->
 }
 
 /// Every event of these types, oldest first.
-async fn events(base: &str, admin: &SecretString, types: &[&str]) -> Vec<Value> {
+pub(crate) async fn events(base: &str, admin: &SecretString, types: &[&str]) -> Vec<Value> {
     let q = "query($a: String, $f: EventFilter) { events(after: $a, first: 100, filter: $f) {
         endCursor events { eventId streamId eventType payload } } }";
     let (mut all, mut after) = (Vec::new(), Value::Null);
@@ -66,7 +66,7 @@ async fn events(base: &str, admin: &SecretString, types: &[&str]) -> Vec<Value> 
     }
 }
 
-fn per_lead(events: &[Value], event_type: &str) -> BTreeMap<String, usize> {
+pub(crate) fn per_lead(events: &[Value], event_type: &str) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for e in events.iter().filter(|e| e["eventType"] == event_type) {
         *counts.entry(e["streamId"].as_str().unwrap().to_owned()).or_default() += 1;
@@ -125,7 +125,7 @@ async fn approve_all(s: &Setup) -> usize {
 /// shows a committed event only once every older transaction has finished (projections run
 /// beside the agents), so a just-written event may be invisible for some milliseconds: an idle
 /// step is not yet proof that there is no work.
-async fn settle<A: Agent>(worker: &mut Worker<A>) -> usize {
+pub(crate) async fn settle<A: Agent>(worker: &mut Worker<A>) -> usize {
     let (mut processed, mut quiet) = (0, 0);
     while quiet < 5 {
         let outcome = worker.drain().await.unwrap();
@@ -158,14 +158,22 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
 
     let dir = tempfile::tempdir().unwrap();
     let retry = RetryPolicy { attempts: 3, base_delay: Duration::from_millis(10), batch: 4 };
-    let clock = Arc::new(ManualClock::new(Utc::now()));
+    // Before the Sales Manager's report time (09:15 UTC), so its daily operations do not run
+    // during the first settle and the counts below do not depend on the hour the test runs.
+    let early = Utc::now().date_naive().and_hms_opt(6, 0, 0).unwrap().and_utc();
+    let clock = Arc::new(ManualClock::new(early));
     let channel: Arc<dyn Channel> = Arc::new(SandboxLinkedIn::new(world.clone(), clock.clone()));
     let outreach = |since| Outreach::new(channel.clone(), Bandit::default(), 0.5, since);
     let file = |name: &str| CheckpointFile::new(dir.path().join(format!("{name}.json")));
 
     let mut finder = Worker::new(LeadFinder::new(), client(&s.base, AgentName::LeadFinder), file("lf"), retry).unwrap();
-    let mut manager =
-        Worker::new(SalesManager::new(Default::default(), clock.clone()), client(&s.base, AgentName::SalesManager), file("sm"), retry).unwrap();
+    let mut manager = Worker::new(
+        SalesManager::new(Default::default(), clock.clone()),
+        client(&s.base, AgentName::SalesManager),
+        file("sm"),
+        retry,
+    )
+    .unwrap();
     assert_eq!(settle(&mut finder).await, LEADS);
     assert_eq!(settle(&mut manager).await, LEADS);
     assert!(finder.checkpoint().dead_letters.is_empty() && manager.checkpoint().dead_letters.is_empty());
