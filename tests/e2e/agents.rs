@@ -101,7 +101,7 @@ pub(crate) async fn events(base: &str, admin: &SecretString, db_url: &str, types
     }
 }
 
-fn per_lead(events: &[Value], event_type: &str) -> BTreeMap<String, usize> {
+pub(crate) fn per_lead(events: &[Value], event_type: &str) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for e in events.iter().filter(|e| e["eventType"] == event_type) {
         *counts.entry(e["streamId"].as_str().unwrap().to_owned()).or_default() += 1;
@@ -161,7 +161,7 @@ async fn approve_all(s: &Setup) -> usize {
 
 /// Drains `worker` until it has nothing to do and has read the log to its committed head (see
 /// [`committed_head`]: an idle step alone is no proof that there is no work).
-async fn settle<A: Agent>(worker: &mut Worker<A>, db_url: &str) -> usize {
+pub(crate) async fn settle<A: Agent>(worker: &mut Worker<A>, db_url: &str) -> usize {
     let mut processed = 0;
     loop {
         let outcome = worker.drain().await.unwrap();
@@ -197,7 +197,10 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
 
     let dir = tempfile::tempdir().unwrap();
     let retry = RetryPolicy { attempts: 3, base_delay: Duration::from_millis(10), batch: 4 };
-    let clock = Arc::new(ManualClock::new(Utc::now()));
+    // Before the Sales Manager's report time (09:15 UTC), so its daily operations do not run
+    // during the first settle and the counts below do not depend on the hour the test runs.
+    let early = Utc::now().date_naive().and_hms_opt(6, 0, 0).unwrap().and_utc();
+    let clock = Arc::new(ManualClock::new(early));
     let channel: Arc<dyn Channel> = Arc::new(SandboxLinkedIn::new(world.clone(), clock.clone()));
     // People hear about hot leads through a webhook, here a receiver on loopback.
     let (hook_url, notices) = webhook_receiver().await;

@@ -43,7 +43,7 @@ async fn graphql_answers_a_minted_token_and_refuses_the_rest() {
     assert_eq!(status, 200, "{body}");
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(body["data"]["leads"]["edges"], json!([]));
-    assert_eq!(body["data"]["projections"].as_array().unwrap().len(), 7);
+    assert_eq!(body["data"]["projections"].as_array().unwrap().len(), 8);
 
     let (status, body) = post(&server.base, None, "{ leads(first: 5) { edges { node { id } } } }").await;
     assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (200, Some("UNAUTHENTICATED")), "{body}");

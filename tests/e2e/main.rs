@@ -2,6 +2,7 @@
 //! (`DATABASE_URL` when set, else an embedded cluster), over a real socket.
 
 mod agents;
+mod agents_run;
 mod audit;
 mod embedded;
 mod graphql;

@@ -69,6 +69,9 @@ pub(crate) enum Command {
     /// API tokens (HS256, signed with REACHSPARK_JWT_SECRET).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Run the three agents (Lead Finder, Sales Manager, Outreach) as clients of a running API
+    /// until SIGINT or SIGTERM.
+    Agents(AgentsArgs),
     /// The whole system on an accelerated clock over a sandbox world, graded against its
     /// hidden truth (runs in a fresh database beside the product's, dropped afterwards).
     Demo(DemoArgs),
@@ -137,6 +140,68 @@ pub(crate) struct ServeArgs {
     /// Requests a caller may send at once, above the sustained rate.
     #[arg(long, env = "REACHSPARK_RATE_LIMIT_BURST", default_value_t = DEFAULT_BURST)]
     pub(crate) rate_limit_burst: NonZeroU32,
+
+    /// Also run the three agents in this process, as clients of this server with tokens minted
+    /// from REACHSPARK_JWT_SECRET (so not with an RS256 public key alone).
+    #[arg(long, env = "REACHSPARK_AGENTS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub(crate) agents: bool,
+
+    #[command(flatten)]
+    pub(crate) agent_options: AgentOptions,
+}
+
+/// How the agents run, wherever they run.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct AgentOptions {
+    /// The agents' YAML configuration; all defaults (sandbox channel, rules engine) when the
+    /// file does not exist.
+    #[arg(
+        long = "config",
+        visible_alias = "agents-config",
+        env = "REACHSPARK_AGENTS_CONFIG",
+        default_value = "config/agents.yaml"
+    )]
+    pub(crate) config: PathBuf,
+
+    /// Where each agent keeps its checkpoint file (cursor, dead letters, learned state).
+    #[arg(long = "state-dir", env = "REACHSPARK_AGENTS_STATE_DIR", default_value = ".reachspark/agents")]
+    pub(crate) state_dir: PathBuf,
+
+    /// The longest an agent waits between two looks at the log when no event wakes it (the
+    /// fallback while the event subscription is down), in seconds.
+    #[arg(
+        long = "poll-secs",
+        visible_alias = "agents-poll-secs",
+        env = "REACHSPARK_AGENTS_POLL_SECS",
+        default_value_t = 30
+    )]
+    pub(crate) poll_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AgentsArgs {
+    /// The API to work through, e.g. http://127.0.0.1:8080 (`/graphql` is appended).
+    #[arg(long, env = "REACHSPARK_API_URL")]
+    pub(crate) api: String,
+
+    #[command(flatten)]
+    pub(crate) options: AgentOptions,
+
+    /// The Lead Finder's token; without it, one is minted with REACHSPARK_JWT_SECRET.
+    #[arg(long, env = "REACHSPARK_AGENT_TOKEN_LEAD_FINDER", hide_env_values = true)]
+    pub(crate) lead_finder_token: Option<SecretString>,
+
+    /// The Sales Manager's token; without it, one is minted with REACHSPARK_JWT_SECRET.
+    #[arg(long, env = "REACHSPARK_AGENT_TOKEN_SALES_MANAGER", hide_env_values = true)]
+    pub(crate) sales_manager_token: Option<SecretString>,
+
+    /// Outreach's token; without it, one is minted with REACHSPARK_JWT_SECRET.
+    #[arg(long, env = "REACHSPARK_AGENT_TOKEN_OUTREACH", hide_env_values = true)]
+    pub(crate) outreach_token: Option<SecretString>,
+
+    /// The API's HS256 secret, to mint (and renew) the tokens not given.
+    #[arg(long, env = "REACHSPARK_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: Option<SecretString>,
 }
 
 impl ServeArgs {

@@ -4,6 +4,7 @@
 
 #![expect(clippy::print_stdout, reason = "a CLI prints its reports on stdout; logs go to stderr")]
 
+mod agents;
 mod audit;
 mod bench;
 mod config;
@@ -42,6 +43,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = match cli.command.unwrap_or_default() {
         // Minting a token needs the secret only, not the database.
         Command::Token(cmd) => return token::run(cmd),
+        // The agents reach the system through its API only: no database of their own.
+        Command::Agents(args) => {
+            return agents::run(args, serve::shutdown_signal()).await.map(|()| ExitCode::SUCCESS);
+        }
         command => command,
     };
     let database = database::open(&cli.database).await?;
@@ -57,7 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Projections(cmd) => projections::run(&database, cmd).await,
         Command::Bench(cmd) => bench::run(&database, cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(&database, &args).await,
-        Command::Token(_) => unreachable!("handled before the database opens"),
+        Command::Token(_) | Command::Agents(_) => unreachable!("handled before the database opens"),
     };
     database.close().await;
     outcome

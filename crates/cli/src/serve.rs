@@ -25,6 +25,7 @@ pub(crate) async fn run(
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
+    let team = if args.agents { Some(in_process_agents(args, address)?) } else { None };
     tracing::info!(%address, "listening");
 
     let stop = CancellationToken::new();
@@ -66,14 +67,28 @@ pub(crate) async fn run(
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { server_stop.cancelled().await });
 
+    // The agents stop first (each finishes the event in hand), then the server drains.
     let trigger = stop.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        tracing::info!("shutdown requested; draining connections");
+    let agents = tokio::spawn(async move {
+        let requested = async {
+            tokio::select! {
+                () = shutdown => tracing::info!("shutdown requested"),
+                () = trigger.cancelled() => {}
+            }
+        };
+        match team {
+            Some(team) => {
+                team.run(requested).await;
+                tracing::info!("agents stopped");
+            }
+            None => requested.await,
+        }
+        tracing::info!("draining connections");
         trigger.cancel();
     });
     let served = server.await;
     stop.cancel();
+    agents.await.context("agents task panicked")?;
     checkpoints.await.context("checkpoint task panicked")?;
     metrics_upkeep.await.context("metrics upkeep task panicked")?;
     for (name, task) in runners {
@@ -86,6 +101,26 @@ pub(crate) async fn run(
     served.context("HTTP server failed")?;
     tracing::info!("HTTP server stopped");
     Ok(())
+}
+
+/// The agents as HTTP clients of this server's own address, with tokens minted from its HS256
+/// secret.
+fn in_process_agents(args: &ServeArgs, address: SocketAddr) -> anyhow::Result<reachspark_agents::runtime::Team> {
+    let Some(secret) = &args.jwt_secret else {
+        anyhow::bail!(
+            "--agents needs REACHSPARK_JWT_SECRET: the server mints the agents' tokens with its HS256 secret, \
+             and an RS256 public key cannot sign. Run `reachspark agents --api URL` with tokens from your \
+             issuer in REACHSPARK_AGENT_TOKEN_LEAD_FINDER/_SALES_MANAGER/_OUTREACH instead"
+        );
+    };
+    // A wildcard listen address is reached through loopback.
+    let host = match address.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
+        ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    let api = format!("http://{}", SocketAddr::new(host, address.port()));
+    crate::agents::build(&args.agent_options, &api, crate::agents::minted(secret)?)
 }
 
 /// Records an audit checkpoint every `secs` seconds, and once more on the way out.

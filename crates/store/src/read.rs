@@ -142,6 +142,18 @@ impl Store {
         self.open_all(rows.iter().map(raw_from_row).collect()).await
     }
 
+    /// The event with this id, opened; `None` when there is none.
+    pub async fn read_event(&self, event_id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM events WHERE event_id = $1"))
+            .bind(event_id)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(row) => Ok(self.open_all(vec![raw_from_row(&row)]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
     /// Up to `limit` events after `after` in the gap-free global order, opened.
     pub async fn read_all(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
         let raw = self.read_all_sealed(after, limit).await?;

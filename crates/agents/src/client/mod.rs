@@ -12,6 +12,8 @@
 
 pub mod ops;
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use graphql_client::{GraphQLQuery, QueryBody, Response};
@@ -76,12 +78,37 @@ impl ClientError {
     }
 }
 
+/// Where an agent's bearer token comes from: a fixed one (from the environment), or one minted
+/// and renewed before it expires (by whoever holds the signing secret: the binary, not this
+/// crate). Asked before every request and every WebSocket connection.
+pub trait Tokens: Send + Sync + fmt::Debug {
+    /// A token valid now.
+    fn token(&self) -> SecretString;
+}
+
+/// A token that never changes.
+#[derive(Clone)]
+pub struct FixedToken(pub SecretString);
+
+/// Keeps the token out of `{:?}`.
+impl fmt::Debug for FixedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FixedToken(..)")
+    }
+}
+
+impl Tokens for FixedToken {
+    fn token(&self) -> SecretString {
+        self.0.clone()
+    }
+}
+
 /// A GraphQL endpoint and the token an agent speaks with.
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
     url: String,
-    token: SecretString,
+    tokens: Arc<dyn Tokens>,
 }
 
 /// Keeps the token out of `{:?}`.
@@ -94,13 +121,28 @@ impl std::fmt::Debug for ApiClient {
 impl ApiClient {
     /// A client for `base` (e.g. `http://127.0.0.1:8080`; `/graphql` is appended unless present).
     pub fn new(base: &str, token: SecretString) -> Result<Self, ClientError> {
+        Self::with_tokens(base, Arc::new(FixedToken(token)))
+    }
+
+    /// Like [`ApiClient::new`], asking `tokens` for the token of each request.
+    pub fn with_tokens(base: &str, tokens: Arc<dyn Tokens>) -> Result<Self, ClientError> {
         let trimmed = base.trim_end_matches('/');
         let url = if trimmed.ends_with("/graphql") { trimmed.to_owned() } else { format!("{trimmed}/graphql") };
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ClientError::Network(e.to_string()))?;
-        Ok(Self { http, url, token })
+        Ok(Self { http, url, tokens })
+    }
+
+    /// The GraphQL endpoint (`http(s)://…/graphql`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A token valid now.
+    pub fn token(&self) -> SecretString {
+        self.tokens.token()
     }
 
     /// Runs one typed operation.
@@ -109,7 +151,7 @@ impl ApiClient {
         let response = self
             .http
             .post(&self.url)
-            .bearer_auth(self.token.expose_secret())
+            .bearer_auth(self.tokens.token().expose_secret())
             .json(&body)
             .send()
             .await

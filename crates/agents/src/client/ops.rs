@@ -60,3 +60,4 @@ operation!(UpdateStrategy);
 operation!(PublishDailyReport);
 operation!(RaiseAlert);
 operation!(ImportLeads);
+operation!(WakeOn);

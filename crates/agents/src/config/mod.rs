@@ -144,6 +144,9 @@ pub struct LeadFinderConfig {
     pub sandbox_seed: u64,
     /// Size of the sandbox world.
     pub sandbox_people: u32,
+    /// The campaign the Lead Finder's own searches feed. Without it the Lead Finder only
+    /// classifies and scores what others discover (CSV imports, `discoverLead`).
+    pub campaign_id: Option<uuid::Uuid>,
     /// A classification less confident than this goes to a person.
     pub classification_review_below: f64,
 }
@@ -158,6 +161,7 @@ impl Default for LeadFinderConfig {
             source: LeadSourceKind::Sandbox,
             sandbox_seed: 7,
             sandbox_people: 2000,
+            campaign_id: None,
             classification_review_below: 0.6,
         }
     }

@@ -28,6 +28,10 @@ pub struct DeadLetter {
     pub code: String,
     /// Attempts made.
     pub attempts: u32,
+    /// The `AgentErrorRaised` that reported it (what an operator's retry names); absent in
+    /// checkpoints written before it was kept.
+    #[serde(default)]
+    pub error_event_id: Option<String>,
 }
 
 /// The persisted part of an agent.
@@ -103,6 +107,7 @@ mod tests {
                 kind: "REJECTED".into(),
                 code: "VALIDATION".into(),
                 attempts: 1,
+                error_event_id: Some("r".into()),
             }],
             state: serde_json::json!({"k": 1}),
         };

@@ -8,20 +8,31 @@
 //! backoff (at most [`RetryPolicy::attempts`] attempts); when the API itself is unreachable the
 //! step stops without moving the checkpoint and the [`Breaker`] opens; any other failure raises
 //! `AgentErrorRaised` through the API (codes and ids only) and the event goes to the dead-letter
-//! list in the checkpoint, from which [`Worker::retry_dead_letters`] takes it again.
+//! list in the checkpoint, from which [`Worker::retry_dead_letters`] takes it again. An
+//! operator asks for one retry through the API (`retryAgentError`): the worker reads that
+//! `AgentErrorRetryRequested` from its own stream with its other events and retries the letter
+//! (see `retry.rs`).
+//!
+//! [`run`] steps as soon as the API's event subscription says something came (see [`wake`]),
+//! and every `idle_wait` in any case.
 
 mod breaker;
 mod checkpoint;
 mod decision;
 pub mod log;
+mod retry;
+mod team;
+pub mod wake;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use breaker::Breaker;
 pub use checkpoint::{Checkpoint, CheckpointFile, DeadLetter};
 pub(crate) use decision::decision_input;
 pub use log::LogEvent;
+pub use team::{checkpoint_path, Team, TeamError, TeamTokens};
 
 use crate::client::ops::{self, RaiseAgentError};
 use crate::client::{ApiClient, ClientError, ErrorClass};
@@ -132,13 +143,20 @@ impl<A: Agent> Worker<A> {
         &self.checkpoint
     }
 
+    /// What the worker reads: the agent's event types, and operators' retry requests.
+    fn event_types(&self) -> Vec<String> {
+        let mut types = self.agent.event_types();
+        types.push(retry::REQUESTED.to_owned());
+        types
+    }
+
     /// Handles the next page of events after the checkpoint, then polls.
     pub async fn step(&mut self) -> Result<StepOutcome, WorkerError> {
         let mut outcome = StepOutcome::default();
         if self.breaker.is_open(Instant::now()) {
             return Ok(StepOutcome { idle: true, breaker_open: true, ..outcome });
         }
-        let types = Some(self.agent.event_types());
+        let types = Some(self.event_types());
         let page = match log::page(&self.api, self.checkpoint.cursor.clone(), self.retry.batch, types, None).await {
             Ok(page) => page,
             Err(e) => {
@@ -155,6 +173,21 @@ impl<A: Agent> Worker<A> {
             outcome.idle = true;
         }
         for event in page.events {
+            if event.event_type == retry::REQUESTED {
+                match self.retry_requested(&event).await {
+                    Ok(()) => {}
+                    Err(WorkerError::Api(e)) if unreachable(&e) => {
+                        self.breaker.failure(Instant::now());
+                        return Err(e.into());
+                    }
+                    // A request that cannot be honoured must not hold up the agent's own work.
+                    Err(e) => tracing::warn!(agent = self.agent.name(), event_id = %event.event_id, error = %e,
+                        "retry request not honoured"),
+                }
+                self.checkpoint.cursor = Some(event.cursor.clone());
+                self.save()?;
+                continue;
+            }
             match self.attempt(&event).await {
                 Ok(()) => {}
                 Err((e, _)) if unreachable(&e) => {
@@ -194,28 +227,6 @@ impl<A: Agent> Worker<A> {
         }
     }
 
-    /// Tries every dead letter once more (an operator's retry); those that succeed leave the
-    /// list. Returns how many succeeded.
-    pub async fn retry_dead_letters(&mut self) -> Result<usize, WorkerError> {
-        let letters = std::mem::take(&mut self.checkpoint.dead_letters);
-        let mut done = 0;
-        for letter in letters {
-            let found = match uuid::Uuid::parse_str(&letter.stream_id) {
-                Ok(stream) => log::stream(&self.api, stream)
-                    .await?
-                    .into_iter()
-                    .find(|e| e.event_id.to_string() == letter.event_id),
-                Err(_) => None,
-            };
-            match found {
-                Some(event) if self.attempt(&event).await.is_ok() => done += 1,
-                _ => self.checkpoint.dead_letters.push(letter),
-            }
-        }
-        self.save()?;
-        Ok(done)
-    }
-
     async fn attempt(&mut self, event: &LogEvent) -> Result<(), (ClientError, u32)> {
         let mut delay = self.retry.base_delay;
         let mut tries = 0;
@@ -235,17 +246,40 @@ impl<A: Agent> Worker<A> {
     }
 
     async fn dead_letter(&mut self, event: &LogEvent, e: &ClientError, attempts: u32) -> Result<(), WorkerError> {
+        let error_event_id = self.raise(event, e, attempts, &key(self.agent.name(), event, "error"), "").await?;
+        self.checkpoint.dead_letters.push(DeadLetter {
+            event_id: event.event_id.to_string(),
+            event_type: event.event_type.clone(),
+            stream_id: event.stream_id.to_string(),
+            kind: class_label(e).to_owned(),
+            code: e.code(),
+            attempts,
+            error_event_id,
+        });
+        Ok(())
+    }
+
+    /// Raises `AgentErrorRaised` for `event` (codes and ids only; `extra` is appended to the
+    /// context) under the idempotency key `key`; answers the error event's id.
+    async fn raise(
+        &mut self,
+        event: &LogEvent,
+        e: &ClientError,
+        attempts: u32,
+        key: &str,
+        extra: &str,
+    ) -> Result<Option<String>, WorkerError> {
         use ops::raise_agent_error::ErrorKind;
-        let (kind, label) = match e.class() {
-            ErrorClass::Transient => (ErrorKind::TRANSIENT, "TRANSIENT"),
-            ErrorClass::Rejected => (ErrorKind::REJECTED, "REJECTED"),
-            ErrorClass::Permanent => (ErrorKind::PERMANENT, "PERMANENT"),
+        let kind = match e.class() {
+            ErrorClass::Transient => ErrorKind::TRANSIENT,
+            ErrorClass::Rejected => ErrorKind::REJECTED,
+            ErrorClass::Permanent => ErrorKind::PERMANENT,
         };
         let code = e.code();
         tracing::warn!(agent = self.agent.name(), event_id = %event.event_id, event_type = %event.event_type,
             code = %code, attempts, "dead-lettered");
         let context = format!(
-            "event={} type={} stream={} code={code} attempts={attempts}",
+            "event={} type={} stream={} code={code} attempts={attempts}{extra}",
             event.event_id, event.event_type, event.stream_id
         );
         let vars = ops::raise_agent_error::Variables {
@@ -253,18 +287,10 @@ impl<A: Agent> Worker<A> {
             kind,
             context,
             command: Some(event.event_type.clone()),
-            key: Some(key(self.agent.name(), event, "error")),
+            key: Some(key.to_owned()),
         };
-        self.api.run::<RaiseAgentError>(vars).await?;
-        self.checkpoint.dead_letters.push(DeadLetter {
-            event_id: event.event_id.to_string(),
-            event_type: event.event_type.clone(),
-            stream_id: event.stream_id.to_string(),
-            kind: label.to_owned(),
-            code,
-            attempts,
-        });
-        Ok(())
+        let written = self.api.run::<RaiseAgentError>(vars).await?;
+        Ok(written.raise_agent_error.events.first().map(|e| e.event_id.clone()))
     }
 
     fn save(&mut self) -> std::io::Result<()> {
@@ -273,28 +299,49 @@ impl<A: Agent> Worker<A> {
     }
 }
 
+/// The dead letter's `kind`.
+fn class_label(e: &ClientError) -> &'static str {
+    match e.class() {
+        ErrorClass::Transient => "TRANSIENT",
+        ErrorClass::Rejected => "REJECTED",
+        ErrorClass::Permanent => "PERMANENT",
+    }
+}
+
 /// The API did not answer at all: no item is at fault, so nothing is dead-lettered.
 fn unreachable(e: &ClientError) -> bool {
     matches!(e, ClientError::Network(_)) || matches!(e, ClientError::Status(s) if *s >= 500 || *s == 429)
 }
 
-/// Steps `worker` until `shutdown` resolves, sleeping `idle_wait` whenever a step finds nothing
-/// to do or fails.
+/// Steps `worker` until `shutdown` resolves: at once when the event subscription reports an
+/// event of its types (or a retry request), after `idle_wait` otherwise, and without a pause
+/// while there is work.
 pub async fn run<A: Agent>(mut worker: Worker<A>, idle_wait: Duration, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let name = worker.agent.name();
+    let follower = tokio::spawn(wake::follow(
+        name,
+        worker.api.clone(),
+        worker.event_types(),
+        worker.checkpoint.cursor.clone(),
+        Arc::clone(&wake),
+    ));
     loop {
         let wait = match worker.step().await {
             Ok(outcome) if !outcome.idle => Duration::ZERO,
             Ok(_) => idle_wait,
             Err(e) => {
-                tracing::warn!(agent = worker.agent.name(), error = %e, "step failed");
+                tracing::warn!(agent = name, error = %e, "step failed");
                 idle_wait
             }
         };
         tokio::select! {
             () = &mut shutdown => break,
             () = tokio::time::sleep(wait) => {}
+            () = wake.notified() => {}
         }
     }
-    tracing::info!(agent = worker.agent.name(), "agent stopped");
+    follower.abort();
+    tracing::info!(agent = name, "agent stopped");
 }

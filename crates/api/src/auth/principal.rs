@@ -18,6 +18,7 @@
 //! | `OptOut` | ✓ | ✓ | outreach | – | – | – |
 //! | `ErasePersonalData` | ✓ | ✓ | – | – | – | – |
 //! | `WorkLeads` (qualify, close, reassign, notes by hand) | ✓ | ✓ | – | – | – | – |
+//! | `RetryAgentErrors` (`retryAgentError`) | ✓ | ✓ | – | – | – | – |
 //! | `AgentCommand(a)` | ✓ (any) | – | only its own `a` | – | – | – |
 //!
 //! Why: personal data needs the `pii` scope for everyone, admin included, so a leaked everyday
@@ -64,6 +65,8 @@ pub enum Permission {
     ErasePersonalData,
     /// A salesperson's own work on a lead: qualify, close, reassign, add a note.
     WorkLeads,
+    /// Ask an agent to retry the item behind one of its errors (its dead letters).
+    RetryAgentErrors,
     /// A command in one agent's own pipeline (score, allocate, draft, send, ...).
     AgentCommand(AgentName),
 }
@@ -119,6 +122,7 @@ impl Principal {
                     | P::OptOut
                     | P::ErasePersonalData
                     | P::WorkLeads
+                    | P::RetryAgentErrors
             ),
             (Role::Agent, p) => {
                 matches!(p, P::ReadLeads | P::ReadDecisions | P::ReadEvents | P::ReadAnalytics)

@@ -304,3 +304,47 @@ async fn after_an_opt_out_nothing_reaches_the_person_and_erasure_blanks_them() {
     let note = "mutation($l: ID!) { addNote(leadId: $l, text: \"called her\") { version } }";
     assert_eq!(api.fails(person(Role::Operator), note, json!({ "l": lead })).await["reason"], "erased");
 }
+
+#[tokio::test]
+async fn an_operator_asks_an_agent_to_retry_one_of_its_errors() {
+    let api = Api::new().await;
+    let raise =
+        "mutation { raiseAgentError(kind: REJECTED, context: \"event=x code=VALIDATION\") { events { eventId } } }";
+    let raised = api.ok(agent(AgentName::Outreach), raise, json!({})).await;
+    let error = raised["raiseAgentError"]["events"][0]["eventId"].as_str().unwrap().to_owned();
+    let retry = "mutation($a: AgentKind!, $e: ID!, $k: String) {
+        retryAgentError(agent: $a, errorEventId: $e, idempotencyKey: $k) { version replayed events { eventId } } }";
+    let vars = |a: &str, e: &str, k: &str| json!({ "a": a, "e": e, "k": k });
+    let before = api.event_count().await;
+
+    for who in [agent(AgentName::Outreach), person(Role::Analyst), person(Role::Auditor)] {
+        assert_eq!(api.fails(who, retry, vars("OUTREACH", &error, "k")).await["code"], "FORBIDDEN");
+    }
+    assert_eq!(api.fails(None, retry, vars("OUTREACH", &error, "k")).await["code"], "UNAUTHENTICATED");
+    let operator = || person(Role::Operator);
+    let not_a_uuid = api.fails(operator(), retry, vars("OUTREACH", "nope", "k")).await;
+    assert_eq!((&not_a_uuid["code"], &not_a_uuid["field"]), (&json!("VALIDATION"), &json!("errorEventId")));
+    for (who, id) in [("LEAD_FINDER", error.clone()), ("OUTREACH", uuid::Uuid::new_v4().to_string())] {
+        let e = api.fails(operator(), retry, vars(who, &id, "k")).await;
+        assert_eq!((&e["code"], &e["field"]), (&json!("NOT_FOUND"), &json!("errorEventId")), "{who} {id}");
+    }
+    assert_eq!(api.event_count().await, before, "a refused retry writes nothing");
+
+    let first = api.ok(operator(), retry, vars("OUTREACH", &error, "k")).await["retryAgentError"].clone();
+    assert_eq!((first["version"].as_i64(), first["replayed"].as_bool()), (Some(2), Some(false)));
+    let again = api.ok(operator(), retry, vars("OUTREACH", &error, "k")).await["retryAgentError"].clone();
+    assert_eq!((again["replayed"].as_bool(), &again["events"]), (Some(true), &first["events"]));
+    let twice = api.fails(person(Role::Admin), retry, vars("OUTREACH", &error, "other")).await;
+    assert_eq!((&twice["code"], &twice["reason"]), (&json!("VALIDATION"), &json!("retry_already_requested")));
+    // The request itself is on the agent's stream, but it is no error to retry.
+    let request = first["events"][0]["eventId"].as_str().unwrap();
+    assert_eq!(api.fails(operator(), retry, vars("OUTREACH", request, "k2")).await["code"], "NOT_FOUND");
+
+    let stored: (String, Value) = sqlx::query_as("SELECT event_type, payload FROM events WHERE event_id = $1::uuid")
+        .bind(request)
+        .fetch_one(api.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored.0, "AgentErrorRetryRequested");
+    assert_eq!((&stored.1["error_event_id"], &stored.1["requested_by"]), (&json!(error), &json!("sam")));
+}

@@ -1,6 +1,7 @@
 //! Why an agent command was rejected.
 
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 /// A rejected agent command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::IntoStaticStr)]
@@ -31,4 +32,7 @@ pub enum AgentError {
         /// The UTC day of publication.
         today: NaiveDate,
     },
+    /// A retry of this error was already requested (a failed retry raises a new error).
+    #[error("a retry of error {0} was already requested")]
+    RetryAlreadyRequested(Uuid),
 }

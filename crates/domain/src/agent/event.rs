@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::event::DomainEvent;
 
@@ -55,6 +56,15 @@ pub enum AgentEvent {
         detail: String,
         at: DateTime<Utc>,
     },
+    /// An operator asked the agent to try again the item behind the error `error_event_id`
+    /// (an `AgentErrorRaised` of this stream). The agent retries its dead letter; when that
+    /// fails again it raises a new error.
+    AgentErrorRetryRequested {
+        error_event_id: Uuid,
+        /// The operator's login (the token subject), as in the event's metadata.
+        requested_by: String,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for AgentEvent {
@@ -63,6 +73,7 @@ impl DomainEvent for AgentEvent {
             Self::AgentErrorRaised { .. } => "AgentErrorRaised",
             Self::DailyReportPublished { .. } => "DailyReportPublished",
             Self::PerformanceAlertRaised { .. } => "PerformanceAlertRaised",
+            Self::AgentErrorRetryRequested { .. } => "AgentErrorRetryRequested",
         }
     }
 }

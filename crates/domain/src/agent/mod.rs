@@ -10,7 +10,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-pub use command::{AgentCommand, PublishDailyReport, RaiseAlert, RaiseError};
+pub use command::{AgentCommand, PublishDailyReport, RaiseAlert, RaiseError, RequestRetry};
 pub use error::AgentError;
 pub use event::{AgentEvent, AlertKind, ErrorKind};
 pub use state::AgentState;
@@ -33,9 +33,23 @@ const MAX_COMMAND_CHARS: usize = 100;
 /// Namespace of agent stream ids (UUID v5 of the agent's name in it).
 const AGENT_NAMESPACE: Uuid = Uuid::from_u128(0x5b1c_6f0e_2a4d_4c8e_9f3a_7d21_e0c4_a9b7);
 
+/// The agents that have a stream, by name (their actor ids).
+pub const AGENT_NAMES: [&str; 3] = ["lead_finder", "sales_manager", "outreach"];
+
 /// The stream id of the agent called `name` (e.g. `outreach`): stable across processes.
 pub fn agent_stream_id(name: &str) -> Uuid {
     Uuid::new_v5(&AGENT_NAMESPACE, name.as_bytes())
+}
+
+/// The event whose handling failed, as an error's context names it (`event=<uuid>`, the way
+/// the agents' runtime writes it), if it does.
+pub fn context_event(context: &str) -> Option<Uuid> {
+    context.split_whitespace().find_map(|part| part.strip_prefix("event=")).and_then(|id| id.parse().ok())
+}
+
+/// The name of the agent whose stream is `stream_id`, if it is one of [`AGENT_NAMES`].
+pub fn agent_of_stream(stream_id: Uuid) -> Option<&'static str> {
+    AGENT_NAMES.into_iter().find(|name| agent_stream_id(name) == stream_id)
 }
 
 type Outcome = Result<Vec<AgentEvent>, AgentError>;
@@ -52,6 +66,7 @@ impl esrs::Aggregate for Agent {
             AgentCommand::RaiseError(c) => raise_error(c),
             AgentCommand::PublishDailyReport(c) => publish_report(state, c),
             AgentCommand::RaiseAlert(c) => raise_alert(c),
+            AgentCommand::RequestRetry(c) => request_retry(state, c),
         }
     }
 
@@ -93,4 +108,16 @@ fn publish_report(state: &AgentState, c: PublishDailyReport) -> Outcome {
 fn raise_alert(c: RaiseAlert) -> Outcome {
     text("detail", &c.detail, MAX_CONTEXT_CHARS)?;
     Ok(vec![AgentEvent::PerformanceAlertRaised { alert: c.alert, detail: c.detail, at: c.at }])
+}
+
+fn request_retry(state: &AgentState, c: RequestRetry) -> Outcome {
+    if state.retry_requested(c.error_event_id) {
+        return Err(AgentError::RetryAlreadyRequested(c.error_event_id));
+    }
+    text("requested_by", &c.requested_by, MAX_COMMAND_CHARS)?;
+    Ok(vec![AgentEvent::AgentErrorRetryRequested {
+        error_event_id: c.error_event_id,
+        requested_by: c.requested_by,
+        at: c.at,
+    }])
 }

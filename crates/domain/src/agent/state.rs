@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 use super::event::{AgentEvent, ErrorKind};
 
@@ -13,6 +14,7 @@ pub struct AgentState {
     errors: u64,
     rejections: u64,
     alerts: u64,
+    retried: BTreeSet<Uuid>,
 }
 
 impl AgentState {
@@ -41,6 +43,11 @@ impl AgentState {
         self.alerts
     }
 
+    /// Whether a retry of the error `error_event_id` was requested.
+    pub fn retry_requested(&self, error_event_id: Uuid) -> bool {
+        self.retried.contains(&error_event_id)
+    }
+
     pub(super) fn apply(mut self, event: AgentEvent) -> Self {
         match event {
             AgentEvent::AgentErrorRaised { kind: ErrorKind::Rejected, .. } => self.rejections += 1,
@@ -49,6 +56,9 @@ impl AgentState {
                 self.reports.insert(day);
             }
             AgentEvent::PerformanceAlertRaised { .. } => self.alerts += 1,
+            AgentEvent::AgentErrorRetryRequested { error_event_id, .. } => {
+                self.retried.insert(error_event_id);
+            }
         }
         self
     }

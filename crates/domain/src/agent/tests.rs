@@ -98,6 +98,10 @@ fn stream_ids_derive_from_the_agent_name() {
     assert_eq!(agent_stream_id("outreach"), agent_stream_id("outreach"));
     assert_ne!(agent_stream_id("outreach"), agent_stream_id("lead_finder"));
     assert_eq!(agent_stream_id("outreach").get_version_num(), 5);
+    for name in AGENT_NAMES {
+        assert_eq!(agent_of_stream(agent_stream_id(name)), Some(name));
+    }
+    assert_eq!(agent_of_stream(agent_stream_id("someone_else")), None);
 }
 
 #[test]
@@ -124,4 +128,38 @@ fn event_types_are_the_serialised_tags() {
     let kinds = serde_json::to_value([ErrorKind::Transient, ErrorKind::Permanent, ErrorKind::Rejected]).unwrap();
     assert_eq!(kinds, serde_json::json!(["transient", "permanent", "rejected"]));
     assert_eq!(serde_json::to_value(AlertKind::ReplyRateDrop).unwrap(), "reply_rate_drop");
+}
+
+#[test]
+fn an_operator_asks_once_for_a_retry_of_an_error() {
+    let error_event_id = uuid::Uuid::from_u128(0xe1);
+    let ask = || RequestRetry { error_event_id, requested_by: "operator-1".to_owned(), at: at(5, 9, 0) };
+    let expected =
+        AgentEvent::AgentErrorRetryRequested { error_event_id, requested_by: "operator-1".to_owned(), at: at(5, 9, 0) };
+    let state = given([]).when(ask()).then([expected.clone()]);
+    assert!(state.retry_requested(error_event_id));
+    assert!(!state.retry_requested(uuid::Uuid::from_u128(0xe2)));
+    given([expected.clone()]).when(ask()).then_error(AgentError::RetryAlreadyRequested(error_event_id));
+    let other = RequestRetry { error_event_id: uuid::Uuid::from_u128(0xe2), ..ask() };
+    assert_eq!(given([expected]).when(other).events().len(), 1);
+    let anonymous = RequestRetry { requested_by: " ".to_owned(), ..ask() };
+    given([]).when(anonymous).then_error(AgentError::Blank { field: "requested_by" });
+
+    let json = serde_json::to_value(AgentEvent::AgentErrorRetryRequested {
+        error_event_id,
+        requested_by: "o".to_owned(),
+        at: at(5, 9, 0),
+    })
+    .unwrap();
+    assert_eq!(json["type"], "AgentErrorRetryRequested");
+    assert_eq!(json["data"]["error_event_id"], error_event_id.to_string());
+}
+
+#[test]
+fn the_failed_event_is_read_from_an_error_context() {
+    let id = uuid::Uuid::from_u128(0xabc);
+    assert_eq!(context_event(&format!("event={id} type=LeadScored code=VALIDATION")), Some(id));
+    assert_eq!(context_event(&format!("code=x event={id}")), Some(id));
+    assert_eq!(context_event("ReserveSend: daily_limit_reached"), None);
+    assert_eq!(context_event("event=not-a-uuid"), None);
 }

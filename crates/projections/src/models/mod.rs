@@ -1,6 +1,7 @@
 //! The read models. Each module owns its tables in schema `read` (see docs/READ_MODELS.md).
 
 mod agent_activity;
+mod agent_errors;
 mod decisions;
 mod leads;
 mod pipeline_daily;
@@ -11,6 +12,7 @@ mod timeline;
 use std::sync::Arc;
 
 pub use agent_activity::AgentActivity;
+pub use agent_errors::AgentErrors;
 pub use decisions::Decisions;
 pub use leads::Leads;
 pub use pipeline_daily::PipelineDaily;
@@ -26,6 +28,7 @@ pub(crate) fn all() -> Vec<Arc<dyn Projection>> {
     models.push(Arc::new(PipelineDaily));
     models.push(Arc::new(SenderUsage));
     models.push(Arc::new(AgentActivity));
+    models.push(Arc::new(AgentErrors));
     models.push(Arc::new(TemplatePerformance));
     models
 }

@@ -161,3 +161,29 @@ pub async fn agent_activity(pool: &PgPool) -> Result<Vec<AgentActivityRow>, sqlx
     .fetch_all(pool)
     .await
 }
+
+/// An error an agent raised and no operator has asked to retry yet: one of its dead letters
+/// (`read.agent_errors`). The context holds codes and ids only.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct OpenAgentErrorRow {
+    /// The `AgentErrorRaised` event: what `retryAgentError` takes.
+    pub error_event_id: Uuid,
+    /// `lead_finder`, `sales_manager` or `outreach`.
+    pub agent: String,
+    pub kind: String,
+    pub command: Option<String>,
+    pub context: String,
+    /// The event whose handling failed, when the context names it.
+    pub triggering_event_id: Option<Uuid>,
+    pub raised_at: DateTime<Utc>,
+}
+
+/// Every agent's open errors, oldest first.
+pub async fn open_agent_errors(pool: &PgPool) -> Result<Vec<OpenAgentErrorRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT error_event_id, agent, kind, command, context, triggering_event_id, raised_at
+         FROM read.agent_errors WHERE retry_requested_at IS NULL ORDER BY agent, global_position",
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -4,6 +4,7 @@
 mod support;
 
 mod agent_activity;
+mod agent_errors;
 
 mod pipeline_daily;
 mod sender_usage;

@@ -13,7 +13,7 @@ fn all_permissions() -> Vec<Permission> {
     let witness = |p: Permission| match p {
         ReadLeads | ReadPersonalData | ReadDecisions | ReplayHistory | ReadEvents | ReadAnalytics | AuditVerify
         | ReadMetrics | ImportLeads | ManageCampaigns | UpdateStrategy | ManageAccounts | ApproveMessages | OptOut
-        | ErasePersonalData | WorkLeads | AgentCommand(_) => p,
+        | ErasePersonalData | WorkLeads | RetryAgentErrors | AgentCommand(_) => p,
     };
     let mut all = vec![
         ReadLeads,
@@ -32,6 +32,7 @@ fn all_permissions() -> Vec<Permission> {
         OptOut,
         ErasePersonalData,
         WorkLeads,
+        RetryAgentErrors,
     ];
     all.extend(AgentName::ALL.map(AgentCommand));
     all.into_iter().map(witness).collect()
@@ -62,6 +63,7 @@ fn each_role_has_exactly_its_permissions() {
         OptOut,
         ErasePersonalData,
         WorkLeads,
+        RetryAgentErrors,
     ];
     let agent_reads = [ReadLeads, ReadDecisions, ReadEvents, ReadAnalytics];
     let with = |extra: &[Permission]| agent_reads.iter().chain(extra).copied().collect::<Vec<_>>();

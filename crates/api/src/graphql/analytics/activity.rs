@@ -2,7 +2,7 @@
 
 use async_graphql::{SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use reachspark_projections::queries::analytics::{AgentActivityRow, TemplatePerformanceRow};
+use reachspark_projections::queries::analytics::{AgentActivityRow, OpenAgentErrorRow, TemplatePerformanceRow};
 
 /// The last error an actor reported. The context is written for operators and holds no
 /// personal data.
@@ -31,6 +31,54 @@ pub(super) struct AgentActivity {
     errors: i64,
     last_error: Option<AgentError>,
     last_seen: DateTime<Utc>,
+    /// How many of its errors wait for an operator (an agent's dead letters); 0 for people.
+    open_error_count: i64,
+    /// Those errors, oldest first: retry one with `retryAgentError`.
+    open_errors: Vec<OpenAgentError>,
+}
+
+/// An error an agent raised that no operator has asked to retry yet: the item behind it sits
+/// in the agent's dead letters.
+#[derive(SimpleObject)]
+pub(super) struct OpenAgentError {
+    /// The `AgentErrorRaised` event; pass it to `retryAgentError`.
+    error_event_id: ID,
+    /// The event whose handling failed, when the error names it.
+    triggering_event_id: Option<ID>,
+    /// `rejected`, `transient` or `permanent`.
+    kind: String,
+    command: Option<String>,
+    /// Codes and ids, never personal data.
+    context: String,
+    raised_at: DateTime<Utc>,
+}
+
+impl From<OpenAgentErrorRow> for OpenAgentError {
+    fn from(r: OpenAgentErrorRow) -> Self {
+        Self {
+            error_event_id: ID(r.error_event_id.to_string()),
+            triggering_event_id: r.triggering_event_id.map(|id| ID(id.to_string())),
+            kind: r.kind,
+            command: r.command,
+            context: r.context,
+            raised_at: r.raised_at,
+        }
+    }
+}
+
+impl AgentActivity {
+    /// The row, with the open errors of the agent it is about (none for other actors).
+    pub(super) fn new(r: AgentActivityRow, open: &mut Vec<OpenAgentErrorRow>) -> Self {
+        let mine: Vec<OpenAgentErrorRow> = if r.actor_kind == "agent" {
+            let (mine, rest) = std::mem::take(open).into_iter().partition(|e| e.agent == r.actor_id);
+            *open = rest;
+            mine
+        } else {
+            Vec::new()
+        };
+        let open_errors: Vec<OpenAgentError> = mine.into_iter().map(OpenAgentError::from).collect();
+        Self { open_error_count: i64::try_from(open_errors.len()).unwrap_or(i64::MAX), open_errors, ..Self::from(r) }
+    }
 }
 
 impl From<AgentActivityRow> for AgentActivity {
@@ -50,6 +98,8 @@ impl From<AgentActivityRow> for AgentActivity {
             errors: r.errors,
             last_error,
             last_seen: r.last_seen,
+            open_error_count: 0,
+            open_errors: Vec::new(),
         }
     }
 }

@@ -68,11 +68,14 @@ impl AnalyticsQuery {
     }
 
     /// What each actor (agent, person, the system) did: commands, events, rejections, errors,
-    /// the last error and when it was last seen.
+    /// the last error and when it was last seen; for an agent also its open errors (dead
+    /// letters an operator can retry with `retryAgentError`).
     async fn agents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgentActivity>> {
         allowed(ctx, Permission::ReadAnalytics)?;
-        let rows = analytics::agent_activity(store(ctx)?.pool()).await.map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(AgentActivity::from).collect())
+        let pool = store(ctx)?.pool();
+        let rows = analytics::agent_activity(pool).await.map_err(ApiError::from)?;
+        let mut open = analytics::open_agent_errors(pool).await.map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| AgentActivity::new(row, &mut open)).collect())
     }
 
     /// Sends, replies, sentiment and opt-outs per campaign, template and segment (the lead's
