@@ -148,29 +148,53 @@ impl ApiClient {
     /// Runs one typed operation.
     pub async fn run<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData, ClientError> {
         let body: QueryBody<Q::Variables> = Q::build_query(variables);
-        let response = self
-            .http
-            .post(&self.url)
-            .bearer_auth(self.tokens.token().expose_secret())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| ClientError::Network(without_url(&e)))?;
-        let status = response.status().as_u16();
-        let answer: Response<Q::ResponseData> = match response.json().await {
-            Ok(answer) => answer,
-            Err(_) => return Err(ClientError::Status(status)),
-        };
-        if let Some(error) = answer.errors.as_ref().and_then(|errors| errors.first()) {
-            let extension = |key: &str| {
-                error.extensions.as_ref().and_then(|x| x.get(key)).and_then(|v| v.as_str()).map(str::to_owned)
+        let mut throttled = 0;
+        loop {
+            let response = self
+                .http
+                .post(&self.url)
+                .bearer_auth(self.tokens.token().expose_secret())
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| ClientError::Network(without_url(&e)))?;
+            let status = response.status().as_u16();
+            // Over the per-token rate limit: wait as told and ask again (nothing was done).
+            if status == 429 && throttled < MAX_THROTTLED {
+                throttled += 1;
+                let wait = retry_after(response.headers());
+                tracing::debug!(wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "rate limited; waiting");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let answer: Response<Q::ResponseData> = match response.json().await {
+                Ok(answer) => answer,
+                Err(_) => return Err(ClientError::Status(status)),
             };
-            let code = extension("code").unwrap_or_else(|| "UNKNOWN".to_owned());
-            let reason = extension("reason").unwrap_or_else(|| error.message.clone());
-            return Err(ClientError::Graphql { code, reason });
+            if let Some(error) = answer.errors.as_ref().and_then(|errors| errors.first()) {
+                let extension = |key: &str| {
+                    error.extensions.as_ref().and_then(|x| x.get(key)).and_then(|v| v.as_str()).map(str::to_owned)
+                };
+                let code = extension("code").unwrap_or_else(|| "UNKNOWN".to_owned());
+                let reason = extension("reason").unwrap_or_else(|| error.message.clone());
+                return Err(ClientError::Graphql { code, reason });
+            }
+            return answer.data.ok_or(ClientError::Empty);
         }
-        answer.data.ok_or(ClientError::Empty)
     }
+}
+
+/// How many times in a row a request waits out the rate limit before the 429 is an error.
+const MAX_THROTTLED: u32 = 20;
+
+/// The wait a 429 asks for (`Retry-After` in seconds), at least 50 ms and at most 30 s.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
+    let secs = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(1.0);
+    Duration::from_secs_f64(secs.clamp(0.05, 30.0))
 }
 
 /// reqwest's message without the URL (ours, but keep logs short and uniform).
