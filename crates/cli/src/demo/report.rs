@@ -376,6 +376,9 @@ impl Figures {
             self.audit.streams,
             if self.audit.is_intact() { "OK: the log is intact" } else { "FAILED: the log was altered" }
         );
+        for problem in self.audit.problems.iter().take(10) {
+            let _ = writeln!(out, "  PROBLEM {:?}: {}", problem.kind, problem.detail);
+        }
         let _ = writeln!(out, "\nGoals: {}", if self.goals_met() { "all met" } else { "NOT all met" });
         out
     }
