@@ -12,6 +12,9 @@ use super::facts::{failures_on, rate, AccountBudget, ErrorDays, Funnel};
 pub(crate) const RECENT_DAYS: usize = 7;
 /// A recent reply rate below this share of the baseline's is a sharp drop.
 const DROP_SHARE: f64 = 0.5;
+/// Replies take a while: sends younger than this many days have not had their chance yet, so
+/// the rate is judged only once enough sends are at least this old.
+const REPLY_LAG_DAYS: usize = 2;
 /// Failures in a day below this never make a spike (a quiet week then three errors is noise).
 const SPIKE_MIN_FAILURES: i64 = 5;
 /// A day with this many times the recent daily average of failures is a spike.
@@ -46,7 +49,9 @@ pub(crate) fn reply_rate(days: &[(NaiveDate, Funnel)], t: Thresholds) -> Option<
     let split = days.len().saturating_sub(RECENT_DAYS);
     let baseline = Funnel::total(days[..split].iter().map(|(_, f)| f));
     let recent = Funnel::total(days[split..].iter().map(|(_, f)| f));
-    if recent.sent < t.min_sends {
+    let ripe_end = days.len().saturating_sub(REPLY_LAG_DAYS).max(split);
+    let ripe = Funnel::total(days[split..ripe_end].iter().map(|(_, f)| f));
+    if recent.sent < t.min_sends || ripe.sent < t.min_sends {
         return None;
     }
     let now = recent.reply_rate()?;

@@ -134,3 +134,16 @@ fn an_opt_out_rate_over_its_threshold_is_a_warning_over_enough_sends() {
     assert_eq!(opt_out_warning(&days(10, 0), 0.05, 20), None, "no opt-outs");
     assert_eq!(opt_out_warning(&days(2, 1), 0.05, 20), None, "14 sends are too few");
 }
+
+#[test]
+fn sends_too_young_to_have_replies_raise_no_alert() {
+    // A campaign that started sending today: 40 sends, no reply yet — not a drop.
+    let mut days: Vec<(NaiveDate, Funnel)> = window((0, 0), (0, 0));
+    days.last_mut().unwrap().1 = Funnel { sent: 40, ..Funnel::default() };
+    assert_eq!(reply_rate(&days, T), None);
+    // Five days in, the older sends have had their time: 0% is below the floor.
+    for (_, f) in days.iter_mut().rev().take(5) {
+        *f = Funnel { sent: 40, ..Funnel::default() };
+    }
+    assert!(reply_rate(&days, T).is_some());
+}
