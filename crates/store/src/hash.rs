@@ -79,6 +79,11 @@ pub(crate) fn canonical_json(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
+        // jsonb keeps a number's value, not its spelling, and has no negative zero: `-0.0`
+        // is stored as `0.0`. Hash it as it will read back, so the chain verifies.
+        Value::Number(n) if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
+            out.extend_from_slice(b"0.0")
+        }
         scalar => serde_json::to_writer(&mut *out, scalar).expect("writing to a Vec does not fail"),
     }
 }

@@ -98,3 +98,19 @@ async fn a_removed_middle_event_breaks_the_chain() {
         report.problems
     );
 }
+
+/// PostgreSQL's `jsonb` keeps a number's value, not its spelling: `-0.0` comes back as `0.0`.
+/// A decision factor that contributes `-0.0` (a negative weight times zero) must not read as
+/// an altered event.
+#[tokio::test]
+async fn numbers_jsonb_respells_still_verify() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let payload = serde_json::json!({ "factors": [{ "contribution": -0.0 }, { "contribution": 2.5 }], "n": 3.0 });
+    let negative_zero = reachspark_store::NewEvent { event_type: "NoteAdded".to_owned(), schema_version: 1, payload };
+    store.append(&ctx(), vec![append(Uuid::new_v4(), 0, vec![negative_zero, event(1)])]).await.unwrap();
+    settle(&store).await;
+    let report = store.verify().await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.events, 2);
+}
