@@ -4,6 +4,7 @@
 mod agents;
 mod agents_run;
 mod audit;
+mod demo;
 mod embedded;
 mod graphql;
 mod http;
