@@ -31,7 +31,10 @@ use crate::http::{Limits, RateLimiter};
 #[derive(Clone)]
 pub struct AppState {
     store: Store,
+    /// Plain HTTP requests (no extension: see [`graphql::http_schema`]).
     schema: ApiSchema,
+    /// Subscriptions over WebSocket (with the metrics extension).
+    ws_schema: ApiSchema,
     documents: DocumentCache,
     /// `None` when no JWT secret or public key is configured: then nobody is authenticated.
     auth: Option<Authenticator>,
@@ -53,11 +56,14 @@ impl AppState {
     /// State over `store`, verifying tokens with `auth`, with the default [`Limits`].
     pub fn new(store: Store, auth: Option<Authenticator>) -> Self {
         metrics::handle();
-        let schema = graphql::schema(store.clone());
+        let clock: clock::SharedClock = std::sync::Arc::new(clock::SystemClock);
+        let schema = graphql::http_schema(store.clone(), clock.clone());
+        let ws_schema = graphql::schema_with_clock(store.clone(), clock);
         let limits = Limits::default();
         Self {
             store,
             schema,
+            ws_schema,
             documents: DocumentCache::default(),
             auth,
             limits,
@@ -68,7 +74,8 @@ impl AppState {
     /// The same state taking commands' times from `clock` (the demo's accelerated clock).
     #[must_use]
     pub fn with_clock(mut self, clock: clock::SharedClock) -> Self {
-        self.schema = graphql::schema_with_clock(self.store.clone(), clock);
+        self.schema = graphql::http_schema(self.store.clone(), clock.clone());
+        self.ws_schema = graphql::schema_with_clock(self.store.clone(), clock);
         self
     }
 

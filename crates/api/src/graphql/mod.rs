@@ -45,8 +45,24 @@ pub fn schema(store: Store) -> ApiSchema {
     schema_with_clock(store, Arc::new(SystemClock))
 }
 
-/// The schema over `store`, taking commands' times from `clock`.
+/// The schema over `store`, taking commands' times from `clock`, with the metrics extension
+/// (request time and error codes): the schema subscriptions run on.
 pub fn schema_with_clock(store: Store, clock: SharedClock) -> ApiSchema {
+    builder(store, clock).extension(crate::metrics::GraphqlMetrics).finish()
+}
+
+/// The same schema without any extension, for plain HTTP requests, whose handler records the
+/// same metrics itself ([`crate::metrics::record_http_graphql`]). With any extension present,
+/// async-graphql routes every field through the extension chain: ~40 % more CPU for a page of
+/// 50 leads (docs/BENCHMARKS.md).
+pub fn http_schema(store: Store, clock: SharedClock) -> ApiSchema {
+    builder(store, clock).finish()
+}
+
+fn builder(
+    store: Store,
+    clock: SharedClock,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     crate::metrics::handle();
     Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
         .data(loaders::loaders(store.pool().clone()))
@@ -55,8 +71,6 @@ pub fn schema_with_clock(store: Store, clock: SharedClock) -> ApiSchema {
         .data(clock)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .extension(crate::metrics::GraphqlMetrics)
-        .finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.

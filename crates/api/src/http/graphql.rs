@@ -27,7 +27,7 @@ pub(crate) async fn graphql_handler(
         // Subscriptions: the WebSocket authenticates in `connection_init`, see `ws`.
         let (mut parts, _body) = request.into_parts();
         return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-            Ok(upgrade) => crate::ws::upgrade(upgrade, &parts.headers, state.schema.clone(), state.auth.clone()),
+            Ok(upgrade) => crate::ws::upgrade(upgrade, &parts.headers, state.ws_schema.clone(), state.auth.clone()),
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -54,7 +54,11 @@ pub(crate) async fn graphql_handler(
         request = request.data(principal);
     }
     state.documents.prepare(&mut request);
-    respond::graphql(media, state.schema.execute(request).await)
+    let operation = crate::metrics::operation_type(&mut request);
+    let started = std::time::Instant::now();
+    let mut response = state.schema.execute(request).await;
+    crate::metrics::record_http_graphql(operation, started.elapsed(), &mut response);
+    respond::graphql(media, response)
 }
 
 /// The body, refused as soon as it is known to exceed `limit`: from `Content-Length` before

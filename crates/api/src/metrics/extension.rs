@@ -86,6 +86,32 @@ impl Extension for RequestMetrics {
     }
 }
 
+/// The type of the operation `request` runs (`query`, `mutation`, `subscription`), or
+/// `invalid` when its document does not parse or names no operation it holds.
+pub(crate) fn operation_type(request: &mut Request) -> &'static str {
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else { return "invalid" };
+    let operation = match (&document.operations, name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.map_or("invalid", |op| match op.node.ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    })
+}
+
+/// What [`GraphqlMetrics`] records for a request run without it: its time by operation type,
+/// and its errors by code (giving `VALIDATION` to those without one).
+pub(crate) fn record_http_graphql(operation: &'static str, took: std::time::Duration, response: &mut Response) {
+    histogram!(GRAPHQL_DURATION, "operation" => operation).record(took.as_secs_f64());
+    for error in &mut response.errors {
+        count_error(&code_of(error));
+    }
+}
+
 /// The error's code, after giving one (`VALIDATION`) to an error that had none.
 fn code_of(error: &mut ServerError) -> String {
     let extensions = error.extensions.get_or_insert_with(Default::default);

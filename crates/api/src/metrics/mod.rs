@@ -29,6 +29,7 @@ use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gau
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 pub use extension::GraphqlMetrics;
+pub(crate) use extension::{operation_type, record_http_graphql};
 pub(crate) use requests::track_http;
 pub(crate) use scrape::scrape;
 
