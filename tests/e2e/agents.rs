@@ -23,7 +23,7 @@ use reachspark_store::{MasterKey, Position};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use crate::support::{reachspark, serve, terminate};
+use crate::support::{reachspark, serve, terminate, Server};
 
 pub(crate) const SECRET: &str = "an-e2e-test-secret-that-is-long-enough-0123456789";
 const LEADS: usize = 12;
@@ -147,6 +147,19 @@ async fn campaign_and_account(s: &Setup, world: &World) {
     assert_eq!(data["importLeads"]["imported"], LEADS, "{data}");
 }
 
+/// `reachspark serve` on a fresh database, and an operator's view of it.
+async fn started() -> (TestDb, Server, Setup) {
+    let db = TestDb::new().await;
+    let mut cmd = reachspark();
+    cmd.env("DATABASE_URL", db.url())
+        .env("REACHSPARK_MASTER_KEY", MasterKey::generate().to_base64())
+        .env("REACHSPARK_JWT_SECRET", SECRET);
+    let server = serve(cmd).await;
+    let s =
+        Setup { db: db.url().to_owned(), base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
+    (db, server, s)
+}
+
 /// An operator approves every draft waiting for approval.
 async fn approve_all(s: &Setup) -> usize {
     let waiting = events(&s.base, &s.admin, &s.db, &["MessageApprovalRequested"]).await;
@@ -184,14 +197,7 @@ pub(crate) fn client(base: &str, agent: AgentName) -> ApiClient {
 
 #[tokio::test]
 async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out() {
-    let db = TestDb::new().await;
-    let mut cmd = reachspark();
-    cmd.env("DATABASE_URL", db.url())
-        .env("REACHSPARK_MASTER_KEY", MasterKey::generate().to_base64())
-        .env("REACHSPARK_JWT_SECRET", SECRET);
-    let mut server = serve(cmd).await;
-    let s =
-        Setup { db: db.url().to_owned(), base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
+    let (_db, mut server, s) = started().await;
     let world = Arc::new(World::generate(11, 60));
     campaign_and_account(&s, &world).await;
 
@@ -324,14 +330,7 @@ async fn the_agents_take_imported_leads_to_sent_replies_qualified_and_opted_out(
 
 #[tokio::test]
 async fn follow_ups_go_out_when_due_and_never_after_a_reply() {
-    let db = TestDb::new().await;
-    let mut cmd = reachspark();
-    cmd.env("DATABASE_URL", db.url())
-        .env("REACHSPARK_MASTER_KEY", MasterKey::generate().to_base64())
-        .env("REACHSPARK_JWT_SECRET", SECRET);
-    let mut server = serve(cmd).await;
-    let s =
-        Setup { db: db.url().to_owned(), base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
+    let (_db, mut server, s) = started().await;
     let world = Arc::new(World::generate(11, 60));
     campaign_and_account(&s, &world).await;
 
@@ -437,14 +436,7 @@ fn hostile_sheet() -> Vec<u8> {
 
 #[tokio::test]
 async fn the_lead_finder_imports_a_hostile_csv_keeping_good_rows_and_reporting_bad_ones_by_line() {
-    let db = TestDb::new().await;
-    let mut cmd = reachspark();
-    cmd.env("DATABASE_URL", db.url())
-        .env("REACHSPARK_MASTER_KEY", MasterKey::generate().to_base64())
-        .env("REACHSPARK_JWT_SECRET", SECRET);
-    let mut server = serve(cmd).await;
-    let s =
-        Setup { db: db.url().to_owned(), base: server.base.clone(), admin: token(Role::Admin, None, "operator-e2e") };
+    let (_db, mut server, s) = started().await;
     campaign_and_account(&s, &World::generate(3, LEADS)).await;
     let campaign =
         events(&s.base, &s.admin, &s.db, &["CampaignCreated"]).await[0]["streamId"].as_str().unwrap().to_owned();

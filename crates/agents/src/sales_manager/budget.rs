@@ -47,6 +47,19 @@ pub(super) async fn channels(api: &ApiClient) -> Result<HashSet<Channel>, Client
         .collect())
 }
 
+/// The `leads` filter for one contact status (and a least score).
+pub(super) fn status_filter(status: &str, min_score: Option<i64>) -> ops::leads::LeadsFilter {
+    ops::leads::LeadsFilter {
+        contact_status: Some(status.to_owned()),
+        classification: None,
+        min_score,
+        max_score: None,
+        campaign_id: None,
+        assigned_to: None,
+        text: None,
+    }
+}
+
 /// Leads in `Allocated` status (given to an account, nothing sent yet), per account.
 async fn allocated_not_contacted(api: &ApiClient) -> Result<HashMap<String, i64>, ClientError> {
     let mut counts = HashMap::new();
@@ -54,15 +67,7 @@ async fn allocated_not_contacted(api: &ApiClient) -> Result<HashMap<String, i64>
     loop {
         let page = api
             .run::<Leads>(ops::leads::Variables {
-                filter: Some(ops::leads::LeadsFilter {
-                    contact_status: Some("Allocated".to_owned()),
-                    classification: None,
-                    min_score: None,
-                    max_score: None,
-                    campaign_id: None,
-                    assigned_to: None,
-                    text: None,
-                }),
+                filter: Some(status_filter("Allocated", None)),
                 first: Some(100),
                 after,
             })

@@ -26,15 +26,7 @@ impl SalesManager {
         loop {
             let page = api
                 .run::<Leads>(ops::leads::Variables {
-                    filter: Some(ops::leads::LeadsFilter {
-                        contact_status: Some("New".to_owned()),
-                        classification: None,
-                        min_score: Some(1),
-                        max_score: None,
-                        campaign_id: None,
-                        assigned_to: None,
-                        text: None,
-                    }),
+                    filter: Some(budget::status_filter("New", Some(1))),
                     first: Some(100),
                     after,
                 })
