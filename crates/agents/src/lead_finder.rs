@@ -45,7 +45,7 @@ pub struct Discovery {
 
 /// What the Lead Finder keeps across restarts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct State {
+pub struct State {
     /// People of the source handled so far (discovered, or refused as already known).
     searched: usize,
     /// The last day a search ran.
@@ -186,6 +186,8 @@ fn class_input(class: LeadClass) -> ops::classify_lead::LeadClass {
 }
 
 impl Agent for LeadFinder {
+    type State = State;
+
     fn name(&self) -> &'static str {
         crate::actors::LEAD_FINDER
     }
@@ -228,14 +230,12 @@ impl Agent for LeadFinder {
         Ok(())
     }
 
-    fn save_state(&self) -> serde_json::Value {
-        serde_json::to_value(&self.state).unwrap_or_default()
+    fn state(&self) -> &Self::State {
+        &self.state
     }
 
-    fn load_state(&mut self, state: serde_json::Value) {
-        if let Ok(state) = serde_json::from_value(state) {
-            self.state = state;
-        }
+    fn state_mut(&mut self) -> &mut Self::State {
+        &mut self.state
     }
 
     async fn poll(&mut self, api: &ApiClient) -> Result<usize, ClientError> {

@@ -34,7 +34,7 @@ use crate::runtime::{decision_input, key, log, Agent, LogEvent};
 
 /// What Outreach keeps across restarts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct State {
+pub struct State {
     bandit: Bandit,
     /// Provider message id → (lead, message, template, segment).
     sent: BTreeMap<String, SentRef>,
@@ -244,6 +244,8 @@ fn step_number(step: Step) -> i64 {
 }
 
 impl Agent for Outreach {
+    type State = State;
+
     fn name(&self) -> &'static str {
         crate::actors::OUTREACH
     }
@@ -294,14 +296,12 @@ impl Agent for Outreach {
         }
     }
 
-    fn save_state(&self) -> serde_json::Value {
-        serde_json::to_value(&self.state).unwrap_or_default()
+    fn state(&self) -> &Self::State {
+        &self.state
     }
 
-    fn load_state(&mut self, state: serde_json::Value) {
-        if let Ok(state) = serde_json::from_value(state) {
-            self.state = state;
-        }
+    fn state_mut(&mut self) -> &mut Self::State {
+        &mut self.state
     }
 
     async fn poll(&mut self, api: &ApiClient) -> Result<usize, ClientError> {

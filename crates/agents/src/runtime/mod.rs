@@ -48,12 +48,27 @@ pub trait Agent: Send {
     fn event_types(&self) -> Vec<String>;
     /// Reacts to one event.
     fn handle(&mut self, api: &ApiClient, event: &LogEvent) -> impl Future<Output = Result<(), ClientError>> + Send;
-    /// Its learned state, saved with the checkpoint.
+    /// What it keeps across restarts (learned state, schedules), saved with the checkpoint.
+    type State: serde::Serialize + serde::de::DeserializeOwned;
+    /// Its state, to save.
+    fn state(&self) -> &Self::State;
+    /// Its state, to restore.
+    fn state_mut(&mut self) -> &mut Self::State;
+    /// Its state as the checkpoint stores it.
     fn save_state(&self) -> serde_json::Value {
-        serde_json::Value::Null
+        serde_json::to_value(self.state()).unwrap_or_default()
     }
-    /// Restores what [`Agent::save_state`] saved.
-    fn load_state(&mut self, _state: serde_json::Value) {}
+    /// Restores what [`Agent::save_state`] saved; a state that no longer reads (an older
+    /// shape) is left at its start, with a warning.
+    fn load_state(&mut self, state: serde_json::Value) {
+        if state.is_null() {
+            return;
+        }
+        match serde_json::from_value(state) {
+            Ok(state) => *self.state_mut() = state,
+            Err(e) => tracing::warn!(agent = self.name(), error = %e, "saved agent state unreadable; starting afresh"),
+        }
+    }
     /// Work that is not triggered by the log (e.g. polling a channel for replies).
     fn poll(&mut self, _api: &ApiClient) -> impl Future<Output = Result<usize, ClientError>> + Send {
         async { Ok(0) }

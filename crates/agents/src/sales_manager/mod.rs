@@ -63,7 +63,7 @@ pub(crate) enum Allocation {
 
 /// What the Sales Manager keeps across restarts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct State {
+pub struct State {
     /// The last day whose daily operations finished.
     last_daily: Option<NaiveDate>,
     /// Agent errors per day, read incrementally for the report and the error-spike alert.
@@ -198,6 +198,8 @@ fn rejected(reason: &str) -> ClientError {
 }
 
 impl Agent for SalesManager {
+    type State = State;
+
     fn name(&self) -> &'static str {
         crate::actors::SALES_MANAGER
     }
@@ -217,14 +219,12 @@ impl Agent for SalesManager {
         Ok(())
     }
 
-    fn save_state(&self) -> serde_json::Value {
-        serde_json::to_value(&self.state).unwrap_or_default()
+    fn state(&self) -> &Self::State {
+        &self.state
     }
 
-    fn load_state(&mut self, state: serde_json::Value) {
-        if let Ok(state) = serde_json::from_value(state) {
-            self.state = state;
-        }
+    fn state_mut(&mut self) -> &mut Self::State {
+        &mut self.state
     }
 
     async fn poll(&mut self, api: &ApiClient) -> Result<usize, ClientError> {

@@ -94,7 +94,8 @@ async fn drive(
         "demo started"
     );
 
-    let mut agents = Agents::start(system, &world, clock.clone(), campaign.parse()?, args)?;
+    let campaign: Uuid = campaign.parse()?;
+    let mut agents = Agents::start(system, &world, clock.clone(), campaign, args)?;
     for day in 0..args.days {
         let date = first_day() + TimeDelta::days(i64::from(day));
         let mut at = date.and_time(DAY_STARTS).and_utc();
@@ -111,7 +112,7 @@ async fn drive(
         tracing::info!(day = day + 1, elapsed = ?started.elapsed(), "simulated day done");
     }
     wait_for_projections(store).await?;
-    let figures = report::gather(store, &world, &accounts, operator.approved, &agents.outreach, args).await?;
+    let figures = report::gather(store, &world, campaign, &accounts, operator.approved, &agents.outreach, args).await?;
     print!("{}", figures.render(started.elapsed()));
     Ok(if figures.goals_met() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

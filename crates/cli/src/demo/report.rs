@@ -18,6 +18,7 @@ use reachspark_domain::campaign::Template;
 use reachspark_domain::identity::ProfileUrl;
 use reachspark_domain::lead::{Intent, LeadClass, Step};
 use reachspark_domain::sender_account::Channel;
+use reachspark_projections::queries::analytics::{self, Funnel};
 use reachspark_store::{Store, VerifyReport};
 use uuid::Uuid;
 
@@ -97,6 +98,7 @@ pub(super) struct Figures {
 pub(super) async fn gather(
     store: &Store,
     world: &World,
+    campaign_id: Uuid,
     accounts: &[String],
     approved: usize,
     outreach: &Worker<Outreach>,
@@ -113,25 +115,23 @@ pub(super) async fn gather(
         url.as_deref().and_then(|u| ProfileUrl::parse(u).ok()).and_then(|u| by_url.get(u.as_str()).copied())
     };
 
-    let funnel_row: Option<Vec<i64>> = sqlx::query_scalar(
-        "SELECT ARRAY[sum(discovered), sum(classified), sum(allocated), sum(drafted), sum(sent), sum(responded),
-                sum(positive), sum(qualified), sum(closed), sum(opted_out)]::bigint[] FROM read.pipeline_daily",
-    )
-    .fetch_optional(pool)
-    .await?;
-    let stages = [
-        "discovered",
-        "classified",
-        "allocated",
-        "drafted",
-        "sent",
-        "responded",
-        "positive",
-        "qualified",
-        "closed",
-        "opted out",
-    ];
-    let funnel = stages.iter().map(|s| (*s).to_owned()).zip(funnel_row.unwrap_or_default()).collect();
+    let last_day = (end - TimeDelta::days(1)).date_naive();
+    let days = analytics::pipeline(pool, campaign_id, super::first_day(), last_day).await?;
+    let t = Funnel::total(days.iter().map(|d| &d.funnel));
+    let funnel = [
+        ("discovered", t.discovered),
+        ("classified", t.classified),
+        ("allocated", t.allocated),
+        ("drafted", t.drafted),
+        ("sent", t.sent),
+        ("responded", t.responded),
+        ("positive", t.positive),
+        ("qualified", t.qualified),
+        ("closed", t.closed),
+        ("opted out", t.opted_out),
+    ]
+    .map(|(stage, n)| (stage.to_owned(), n))
+    .to_vec();
 
     // Classification against the hidden truth.
     let classes: Vec<(Option<String>, String)> =
