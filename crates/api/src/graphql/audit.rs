@@ -1,13 +1,14 @@
 //! The audit and operations queries: decisions and their explanation chain, a lead's history
 //! and its state at any time, log integrity, and the read models' progress.
 
-use async_graphql::{Context, Object, SimpleObject, ID};
+use async_graphql::{Context, Object, ScalarType, SimpleObject, Value, ID};
 use chrono::{DateTime, Utc};
 use reachspark_projections::as_of::lead_as_of;
 use reachspark_projections::models::sheet_label;
 use reachspark_projections::queries::{self, DecisionRow, TimelineRow};
 use reachspark_projections::status;
 
+use super::fast::{Fast, ScalarFields};
 use super::leads::{allowed, parse_id, store};
 use super::{ApiError, MAX_PAGE};
 use crate::auth::Permission;
@@ -64,6 +65,43 @@ impl From<DecisionRow> for Decision {
             position: r.global_position,
             decided_at: r.decided_at,
         }
+    }
+}
+
+/// A decision's fields, answered in place in lists (see [`Fast`]); each arm gives what the
+/// derived resolver gives (tested against it in `api::audit`).
+impl ScalarFields for Decision {
+    fn scalar_field(&self, name: &str) -> Option<Value> {
+        fn text(value: &str) -> Value {
+            Value::String(value.to_owned())
+        }
+        fn opt(value: Option<&str>) -> Value {
+            value.map_or(Value::Null, text)
+        }
+        Some(match name {
+            "eventId" => text(&self.event_id),
+            "subjectType" => text(&self.subject_type),
+            "subjectId" => text(&self.subject_id),
+            "eventType" => text(&self.event_type),
+            "kind" => text(&self.kind),
+            "output" => text(&self.output),
+            "decidedByKind" => text(&self.decided_by_kind),
+            "decidedBy" => text(&self.decided_by),
+            "engine" => text(&self.engine),
+            "policyVersion" => opt(self.policy_version.as_deref()),
+            "provider" => opt(self.provider.as_deref()),
+            "model" => opt(self.model.as_deref()),
+            "promptHash" => opt(self.prompt_hash.as_deref()),
+            "responseHash" => opt(self.response_hash.as_deref()),
+            "confidence" => ScalarType::to_value(&self.confidence),
+            "propensity" => self.propensity.as_ref().map_or(Value::Null, ScalarType::to_value),
+            "factors" => async_graphql::to_value(&self.factors).unwrap_or_default(),
+            "rationale" => text(&self.rationale),
+            "basedOn" => Value::List(self.based_on.iter().map(|id| text(id)).collect()),
+            "position" => Value::from(self.position),
+            "decidedAt" => ScalarType::to_value(&self.decided_at),
+            _ => return None,
+        })
     }
 }
 
@@ -149,12 +187,12 @@ pub(super) struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// Every decision about a lead, oldest first, with factors, engines and approvals.
-    async fn explain(&self, ctx: &Context<'_>, lead_id: ID) -> async_graphql::Result<Vec<Decision>> {
+    async fn explain(&self, ctx: &Context<'_>, lead_id: ID) -> async_graphql::Result<Vec<Fast<Decision>>> {
         allowed(ctx, Permission::ReplayHistory)?;
         let rows = queries::decisions_about(store(ctx)?.pool(), parse_id("leadId", &lead_id)?)
             .await
             .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(Decision::from).collect())
+        Ok(rows.into_iter().map(|row| Fast(Decision::from(row))).collect())
     }
 
     /// Decisions, newest first; page with `before` = the last `position` seen.
@@ -165,7 +203,7 @@ impl AuditQuery {
         first: Option<i32>,
         before: Option<i64>,
         kind: Option<String>,
-    ) -> async_graphql::Result<Vec<Decision>> {
+    ) -> async_graphql::Result<Vec<Fast<Decision>>> {
         allowed(ctx, Permission::ReadDecisions)?;
         let first = first.unwrap_or(20);
         if !(1..=MAX_PAGE).contains(&first) {
@@ -174,7 +212,7 @@ impl AuditQuery {
         let rows = queries::decisions(store(ctx)?.pool(), kind.as_deref(), before, i64::from(first))
             .await
             .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(Decision::from).collect())
+        Ok(rows.into_iter().map(|row| Fast(Decision::from(row))).collect())
     }
 
     /// A lead's history in words, oldest first.

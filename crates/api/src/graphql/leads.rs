@@ -1,8 +1,8 @@
 //! `lead` and `leads`: the seed sheet as a Relay connection, personal data masked without the
 //! `pii` scope.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, Enum, InputObject, Object, ID};
+use async_graphql::connection::PageInfo;
+use async_graphql::{Context, Enum, InputObject, Object, ScalarType, Value, ID};
 use chrono::{DateTime, Utc};
 use reachspark_projections::queries::{self, LeadColumns, LeadCursor, LeadFilter, LeadOrder, LeadRow};
 use reachspark_store::Store;
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::analytics::SenderAccount;
 use super::audit::Decision;
+use super::fast::{Fast, ScalarFields};
 use super::{loaders, ApiError, Code, MAX_PAGE};
 use crate::auth::{Permission, Principal};
 
@@ -52,6 +53,48 @@ impl Lead {
         } else {
             value.as_ref().map(|_| "***".to_owned())
         }
+    }
+}
+
+/// The columns of a lead, answered in place on a page (see [`Fast`]); each arm gives what the
+/// field's resolver below gives (a test compares every field of a page with `lead(id)`).
+impl ScalarFields for Lead {
+    fn scalar_field(&self, name: &str) -> Option<Value> {
+        fn text(value: Option<&str>) -> Value {
+            value.map_or(Value::Null, |v| Value::String(v.to_owned()))
+        }
+        fn id(value: Option<Uuid>) -> Value {
+            value.map_or(Value::Null, |v| Value::String(v.to_string()))
+        }
+        fn time(value: Option<DateTime<Utc>>) -> Value {
+            value.map_or(Value::Null, |v| ScalarType::to_value(&v))
+        }
+        let row = &self.row;
+        Some(match name {
+            "id" => id(Some(row.lead_id)),
+            "name" => text(self.personal(&row.name).as_deref()),
+            "position" => text(row.position.as_deref()),
+            "company" => text(row.company.as_deref()),
+            "linkedinUrl" => text(self.personal(&row.linkedin_url).as_deref()),
+            "email" => text(self.personal(&row.email).as_deref()),
+            "classification" => text(row.classification.as_deref()),
+            "qualityScore" => row.quality_score.map_or(Value::Null, Value::from),
+            "contactStatus" => Value::String(row.contact_status.clone()),
+            "lastContacted" => time(row.last_contacted),
+            "messageSent" => text(self.personal(&row.message_sent).as_deref()),
+            "response" => text(self.personal(&row.response).as_deref()),
+            "responseSentiment" => text(row.response_sentiment.as_deref()),
+            "responseIntent" => text(row.response_intent.as_deref()),
+            "assignedTo" => id(row.assigned_to),
+            "notes" => text(self.personal(&row.notes).as_deref()),
+            "campaignId" => id(row.campaign_id),
+            "source" => text(row.source.as_deref()),
+            "optedOut" => Value::Boolean(row.opted_out),
+            "erased" => Value::Boolean(row.erased),
+            "version" => Value::from(row.stream_version),
+            "updatedAt" => time(row.updated_at),
+            _ => return None,
+        })
     }
 }
 
@@ -136,10 +179,10 @@ impl Lead {
     }
     /// The decisions about this lead (of `kind`, if given), oldest first. Loaded for a whole
     /// page at once.
-    async fn decisions(&self, ctx: &Context<'_>, kind: Option<String>) -> async_graphql::Result<Vec<Decision>> {
+    async fn decisions(&self, ctx: &Context<'_>, kind: Option<String>) -> async_graphql::Result<Vec<Fast<Decision>>> {
         allowed(ctx, Permission::ReadDecisions)?;
         let rows = loaders::decisions(ctx, self.row.lead_id, kind).await?;
-        Ok(rows.into_iter().map(Decision::from).collect())
+        Ok(rows.into_iter().map(|row| Fast(Decision::from(row))).collect())
     }
     /// The sender account it is assigned to. Loaded for a whole page at once.
     async fn assigned_account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SenderAccount>> {
@@ -206,6 +249,54 @@ fn decode(cursor: &str) -> Result<LeadCursor, ApiError> {
     Ok(LeadCursor { key: key.parse().map_err(|_| bad())?, lead_id: id.parse().map_err(|_| bad())? })
 }
 
+/// A page of leads: the Relay connection async-graphql's `Connection` would make, with edges
+/// and leads resolved in place ([`Fast`]): a page of 50 is 700 fields.
+pub(super) struct LeadConnection {
+    page_info: PageInfo,
+    edges: Vec<Fast<LeadEdge>>,
+}
+
+#[Object]
+impl LeadConnection {
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+    /// A list of edges.
+    async fn edges(&self) -> &[Fast<LeadEdge>] {
+        &self.edges
+    }
+    /// A list of nodes.
+    async fn nodes(&self) -> Vec<&Fast<Lead>> {
+        self.edges.iter().map(|edge| &edge.0.node).collect()
+    }
+}
+
+/// One lead of a page and its cursor.
+pub(super) struct LeadEdge {
+    cursor: String,
+    node: Fast<Lead>,
+}
+
+/// An edge in a connection.
+#[Object]
+impl LeadEdge {
+    /// The item at the end of the edge
+    async fn node(&self) -> &Fast<Lead> {
+        &self.node
+    }
+    /// A cursor for use in pagination
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+}
+
+impl ScalarFields for LeadEdge {
+    fn scalar_field(&self, name: &str) -> Option<Value> {
+        (name == "cursor").then(|| Value::String(self.cursor.clone()))
+    }
+}
+
 #[derive(Default, Debug)]
 pub(super) struct LeadQuery;
 
@@ -228,7 +319,7 @@ impl LeadQuery {
         after: Option<String>,
         filter: Option<LeadsFilter>,
         order_by: Option<LeadsOrder>,
-    ) -> async_graphql::Result<Connection<String, Lead, EmptyFields, EmptyFields>> {
+    ) -> async_graphql::Result<LeadConnection> {
         let viewer = allowed(ctx, Permission::ReadLeads)?;
         let pii = viewer.allows(Permission::ReadPersonalData);
         let first = first.unwrap_or(20);
@@ -257,8 +348,17 @@ impl LeadQuery {
                 .map_err(ApiError::from)?;
         let has_next = rows.len() > usize::try_from(first).unwrap_or(0);
         rows.truncate(usize::try_from(first).unwrap_or(0));
-        let mut connection = Connection::new(after.is_some(), has_next);
-        connection.edges.extend(rows.into_iter().map(|row| Edge::new(encode(order.cursor(&row)), Lead { row, pii })));
+        let edges: Vec<Fast<LeadEdge>> = rows
+            .into_iter()
+            .map(|row| Fast(LeadEdge { cursor: encode(order.cursor(&row)), node: Fast(Lead { row, pii }) }))
+            .collect();
+        let page_info = PageInfo {
+            has_previous_page: after.is_some(),
+            has_next_page: has_next,
+            start_cursor: edges.first().map(|edge| edge.0.cursor.clone()),
+            end_cursor: edges.last().map(|edge| edge.0.cursor.clone()),
+        };
+        let connection = LeadConnection { page_info, edges };
         Ok(connection)
     }
 }

@@ -6,6 +6,7 @@ mod audit;
 mod documents;
 mod error;
 mod events;
+mod fast;
 mod leads;
 mod loaders;
 mod mutations;

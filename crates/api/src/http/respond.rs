@@ -24,22 +24,32 @@ pub fn graphql(media: MediaType, response: async_graphql::Response) -> Response 
     };
     let cache_control = (response.is_ok()).then(|| response.cache_control.value()).flatten();
     let headers = response.http_headers.clone();
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|err| {
+    // Straight to bytes, in the order the selection asked for (GraphQL spec §7.2.2); a
+    // request error leaves `data` out.
+    let body = if request_error {
+        serde_json::to_vec(&RequestError { errors: &response.errors, extensions: &response.extensions })
+    } else {
+        serde_json::to_vec(&response)
+    };
+    let body = body.unwrap_or_else(|err| {
         // A GraphQL value always serializes; should it not, say so without the detail.
         tracing::error!(error = %err, "could not serialize a GraphQL response");
-        json!({ "errors": [error_entry(Code::Internal, "internal error")] })
+        json!({ "errors": [error_entry(Code::Internal, "internal error")] }).to_string().into_bytes()
     });
-    if request_error {
-        if let Some(fields) = body.as_object_mut() {
-            fields.remove("data");
-        }
-    }
-    let mut out = (status, [(CONTENT_TYPE, media.content_type())], body.to_string()).into_response();
+    let mut out = (status, [(CONTENT_TYPE, media.content_type())], body).into_response();
     if let Some(value) = cache_control.and_then(|v| HeaderValue::from_str(&v).ok()) {
         out.headers_mut().insert(CACHE_CONTROL, value);
     }
     out.headers_mut().extend(headers);
     out
+}
+
+/// A response without `data`: what a request error answers.
+#[derive(serde::Serialize)]
+struct RequestError<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
 fn is_request_error(response: &async_graphql::Response) -> bool {

@@ -124,6 +124,8 @@ impl LeadColumns {
         index.map_or(self, |i| Self(self.0 | 1 << i))
     }
 
+    /// The columns a page reads, in the order [`LeadRow::from_select_list`] decodes them: the
+    /// id, the twelve text columns of [`LeadColumns::TEXT`] in order, then the rest.
     fn select_list(self) -> String {
         let texts = Self::TEXT.iter().enumerate().map(|(i, column)| {
             if self.0 & (1 << i) == 0 {
@@ -202,7 +204,41 @@ pub async fn leads_with(
         q.push(", ").push_bind(cursor.lead_id).push(")");
     }
     q.push(format!(" ORDER BY {key} DESC, lead_id DESC LIMIT ")).push_bind(first);
-    q.build_query_as().fetch_all(pool).await
+    let rows = q.build().fetch_all(pool).await?;
+    rows.iter().map(LeadRow::from_select_list).collect()
+}
+
+impl LeadRow {
+    /// A row read with [`LeadColumns::select_list`], by position: a page decodes 50 rows of 23
+    /// columns, and looking each column up by name was a few percent of a page's time.
+    fn from_select_list(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row as _;
+        let text = |i: usize| row.try_get::<Option<String>, _>(1 + i);
+        Ok(Self {
+            lead_id: row.try_get(0)?,
+            name: text(0)?,
+            position: text(1)?,
+            company: text(2)?,
+            linkedin_url: text(3)?,
+            email: text(4)?,
+            classification: text(5)?,
+            message_sent: text(6)?,
+            response: text(7)?,
+            response_sentiment: text(8)?,
+            response_intent: text(9)?,
+            notes: text(10)?,
+            source: text(11)?,
+            quality_score: row.try_get(13)?,
+            contact_status: row.try_get(14)?,
+            last_contacted: row.try_get(15)?,
+            assigned_to: row.try_get(16)?,
+            campaign_id: row.try_get(17)?,
+            opted_out: row.try_get(18)?,
+            erased: row.try_get(19)?,
+            stream_version: row.try_get(20)?,
+            updated_at: row.try_get(21)?,
+        })
+    }
 }
 
 /// A row of `read.decisions`.
