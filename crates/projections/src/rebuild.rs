@@ -1,11 +1,14 @@
 //! Rebuilding read models from the whole log into shadow tables, then swapping them in one
 //! transaction: queries keep reading the old tables until the swap commits.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reachspark_store::{Position, Store};
 use sqlx::{Connection, PgConnection};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::runner::{decode_all, RunnerError};
 use crate::{Envelope, Projection, READ_SCHEMA};
@@ -66,34 +69,51 @@ pub async fn rebuild(
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(store.pool()).await?;
     let total = u64::try_from(total).unwrap_or(0);
     let mut cursor = Position::START;
-    let mut done = 0_u64;
-    let mut batches = 0_u64;
-    let mut apply_time: Vec<(&'static str, Duration)> =
-        projections.iter().map(|p| (p.name(), Duration::ZERO)).collect();
-    // The next page is read and decoded while the current one is applied: reading is mostly
-    // the server turning jsonb into text and the client parsing it, writing is the server
-    // updating tables, and the two overlap on separate connections.
+    let (mut read, mut reported) = (0_u64, 0_u64);
+    // One task per read model, each on its own connection and committing its own batches: the
+    // shadow tables are independent, so the server applies them on all its cores at once. The
+    // next page is read and decoded meanwhile (reading is mostly the server turning jsonb into
+    // text and the client parsing it). A bounded queue per task keeps memory to a few pages.
+    let workers: Vec<Worker> = projections.iter().map(|p| Worker::start(store, p.clone())).collect();
     let mut next = tokio::spawn(fetch(store.clone(), cursor, batch));
-    loop {
-        let envelopes =
-            next.await.map_err(|e| RunnerError::Store(reachspark_store::StoreError::Config(e.to_string())))??;
+    let failed = loop {
+        let envelopes = (&mut next)
+            .await
+            .map_err(|e| RunnerError::Store(reachspark_store::StoreError::Config(e.to_string())))??;
         if envelopes.is_empty() {
-            break;
+            break false;
         }
         cursor = envelopes.last().map_or(cursor, |e| e.recorded.position());
         next = tokio::spawn(fetch(store.clone(), cursor, batch));
-        let mut tx = store.pool().begin().await?;
-        apply_all(&mut tx, projections, &envelopes, &mut apply_time).await?;
-        tx.commit().await?;
-        done += envelopes.len() as u64;
-        batches += 1;
-        if batches.is_power_of_two() {
-            // Fresh shadow tables have no statistics; without them the planner may turn the
-            // projections' per-batch key lookups into sequential scans as the tables grow.
-            analyze(store, projections).await?;
+        read += envelopes.len() as u64;
+        let page = Arc::new(envelopes);
+        let mut sent = true;
+        for worker in &workers {
+            sent &= worker.queue.send(page.clone()).await.is_ok();
         }
-        on_progress(Progress { done, total, elapsed: started.elapsed() });
+        if !sent {
+            // A read model failed: its error is collected below.
+            break true;
+        }
+        // Done means applied by every read model; reported as it moves.
+        let done = workers.iter().map(|w| w.applied.load(Ordering::Relaxed)).min().unwrap_or(read);
+        if done > reported {
+            reported = done;
+            on_progress(Progress { done, total, elapsed: started.elapsed() });
+        }
+    };
+    next.abort();
+    let mut apply_time = Vec::with_capacity(workers.len());
+    for worker in workers {
+        apply_time.push((worker.name, worker.finish().await?));
     }
+    if failed {
+        return Err(RunnerError::Store(reachspark_store::StoreError::Config(
+            "a read model's rebuild task ended early".to_owned(),
+        )));
+    }
+    let mut done = read;
+    on_progress(Progress { done, total, elapsed: started.elapsed() });
 
     let mut indexing = store.pool().begin().await?;
     for projection in projections {
@@ -155,13 +175,53 @@ pub async fn rebuild(
     })
 }
 
-async fn analyze(store: &Store, projections: &[Arc<dyn Projection>]) -> Result<(), RunnerError> {
-    for projection in projections {
-        for table in projection.tables() {
-            sqlx::query(&format!("ANALYZE {SHADOW}.{table}")).execute(store.pool()).await?;
-        }
+/// One read model's share of a rebuild: a task applying each page to the shadow tables in its
+/// own transaction.
+struct Worker {
+    name: &'static str,
+    queue: mpsc::Sender<Arc<Vec<Envelope>>>,
+    applied: Arc<AtomicU64>,
+    task: JoinHandle<Result<Duration, RunnerError>>,
+}
+
+impl Worker {
+    fn start(store: &Store, projection: Arc<dyn Projection>) -> Self {
+        let (queue, mut pages) = mpsc::channel::<Arc<Vec<Envelope>>>(2);
+        let applied = Arc::new(AtomicU64::new(0));
+        let (store, counter) = (store.clone(), applied.clone());
+        let name = projection.name();
+        let task = tokio::spawn(async move {
+            let mut spent = Duration::ZERO;
+            let mut batches = 0_u64;
+            while let Some(page) = pages.recv().await {
+                let started = Instant::now();
+                let mut tx = store.pool().begin().await?;
+                projection
+                    .apply(&mut tx, SHADOW, &page)
+                    .await
+                    .map_err(|error| RunnerError::Projection { projection: projection.name(), error })?;
+                tx.commit().await?;
+                spent += started.elapsed();
+                counter.fetch_add(page.len() as u64, Ordering::Relaxed);
+                batches += 1;
+                if batches.is_power_of_two() {
+                    // Fresh shadow tables have no statistics; without them the planner may turn
+                    // the projections' per-batch key lookups into sequential scans as they grow.
+                    for table in projection.tables() {
+                        sqlx::query(&format!("ANALYZE {SHADOW}.{table}")).execute(store.pool()).await?;
+                    }
+                }
+            }
+            Ok(spent)
+        });
+        Self { name, queue, applied, task }
     }
-    Ok(())
+
+    /// Waits for the pages already queued; the time spent applying them.
+    async fn finish(self) -> Result<Duration, RunnerError> {
+        drop(self.queue);
+        self.task.await.map_err(|e| RunnerError::Store(reachspark_store::StoreError::Config(e.to_string())))?
+    }
 }
 
 async fn fetch(store: Store, after: Position, batch: i64) -> Result<Vec<Envelope>, RunnerError> {

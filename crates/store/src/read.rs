@@ -94,11 +94,20 @@ impl RecordedEvent {
             schema_version: self.schema_version,
             reason,
         };
-        let payload = E::upcast(&self.event_type, self.schema_version, self.payload.clone())
-            .map_err(|e| decode_err(e.to_string()))?;
+        // A payload at the current version is read in place; an older one is upcast first.
+        let upcast;
+        let payload = if self.schema_version == E::schema_version(&self.event_type) {
+            &self.payload
+        } else {
+            upcast = E::upcast(&self.event_type, self.schema_version, self.payload.clone())
+                .map_err(|e| decode_err(e.to_string()))?;
+            &upcast
+        };
         // `type` first: read from a JSON object (keys sorted, so `data` would come first) the
         // adjacently tagged enum would have to buffer the whole payload before picking a variant.
-        let fields = [(Value::from("type"), Value::from(self.event_type.as_str())), (Value::from("data"), payload)];
+        let type_name = Value::from(self.event_type.as_str());
+        let (type_key, data_key) = (Value::from("type"), Value::from("data"));
+        let fields = [(&type_key, &type_name), (&data_key, payload)];
         E::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields.into_iter()))
             .map_err(|e| decode_err(e.to_string()))
     }

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use reachspark_domain::decision::{Decision, Engine};
+use serde::Deserialize as _;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -58,7 +59,7 @@ impl Projection for Decisions {
         let mut rows = Vec::new();
         for envelope in events {
             let Some(raw) = envelope.recorded.payload.get("decision") else { continue };
-            let decision: Decision = serde_json::from_value(raw.clone()).map_err(|e| ProjectionError::Event {
+            let decision = Decision::deserialize(raw).map_err(|e| ProjectionError::Event {
                 event_id: envelope.recorded.event_id,
                 reason: format!("unreadable decision record: {e}"),
             })?;
