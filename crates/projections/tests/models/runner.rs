@@ -169,3 +169,42 @@ async fn a_projection_that_fails_stops_at_that_event_keeps_its_checkpoint_and_ne
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM read.fussy").fetch_one(store.pool()).await.unwrap();
     assert_eq!(applied, 10, "nothing after the failed event was applied");
 }
+
+/// A rebuild whose read model fails on an event names it, swaps nothing in, and leaves no lock
+/// behind: the other models' tasks stop with it and the live tables keep answering.
+#[tokio::test]
+async fn a_rebuild_that_fails_in_one_read_model_swaps_nothing_and_can_run_again() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let mut all = reachspark_projections::all();
+    all.push(Arc::new(Fussy));
+    runner::ensure_ready(&store, &all).await.unwrap();
+    seed(&store, 2, 40).await;
+    let note = |poison: bool| NewEvent {
+        event_type: "NoteAdded".to_owned(),
+        schema_version: 1,
+        payload: serde_json::json!({ "poison": poison }),
+    };
+    let mut events: Vec<NewEvent> = (0..30).map(|_| note(false)).collect();
+    events.push(note(true));
+    store.append(&ctx(), vec![stream("other", Uuid::new_v4(), 0, events)]).await.unwrap();
+    settle(&store).await;
+    let marker = Uuid::new_v4();
+    sqlx::query("INSERT INTO read.fussy VALUES ($1)").bind(marker).execute(store.pool()).await.unwrap();
+    let leads_before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM read.leads").fetch_one(store.pool()).await.unwrap();
+
+    for attempt in 1..=2 {
+        let err = reachspark_projections::rebuild::rebuild(&store, &all, 7, |_| {}).await.unwrap_err();
+        assert!(
+            matches!(&err, runner::RunnerError::Projection { projection: "fussy", .. }),
+            "attempt {attempt}: {err}"
+        );
+        assert!(err.to_string().contains("poisoned"), "{err}");
+        let kept: Vec<Uuid> =
+            sqlx::query_scalar("SELECT event_id FROM read.fussy").fetch_all(store.pool()).await.unwrap();
+        assert_eq!(kept, vec![marker], "attempt {attempt}: the live table was not swapped");
+        let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM read.leads").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(leads, leads_before, "attempt {attempt}: no other model was swapped either");
+    }
+}
