@@ -17,7 +17,8 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Send + Sync + 'static {
         1
     }
 
-    /// Rewrites a payload stored at `from_version` into the current version's shape.
+    /// Rewrites a payload stored at `from_version` into the current version's shape. A payload
+    /// already at the current version passes through unchanged, so readers may skip the call.
     fn upcast(
         _event_type: &str,
         _from_version: i32,

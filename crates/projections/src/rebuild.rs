@@ -77,9 +77,7 @@ pub async fn rebuild(
     let workers: Vec<Worker> = projections.iter().map(|p| Worker::start(store, p.clone())).collect();
     let mut next = tokio::spawn(fetch(store.clone(), cursor, batch));
     let failed = loop {
-        let envelopes = (&mut next)
-            .await
-            .map_err(|e| RunnerError::Store(reachspark_store::StoreError::Config(e.to_string())))??;
+        let envelopes = (&mut next).await.map_err(task_failed)??;
         if envelopes.is_empty() {
             break false;
         }
@@ -220,8 +218,13 @@ impl Worker {
     /// Waits for the pages already queued; the time spent applying them.
     async fn finish(self) -> Result<Duration, RunnerError> {
         drop(self.queue);
-        self.task.await.map_err(|e| RunnerError::Store(reachspark_store::StoreError::Config(e.to_string())))?
+        self.task.await.map_err(task_failed)?
     }
+}
+
+/// A rebuild task that panicked or was cancelled.
+fn task_failed(err: tokio::task::JoinError) -> RunnerError {
+    RunnerError::Store(reachspark_store::StoreError::Config(err.to_string()))
 }
 
 async fn fetch(store: Store, after: Position, batch: i64) -> Result<Vec<Envelope>, RunnerError> {

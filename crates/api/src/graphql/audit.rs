@@ -69,7 +69,7 @@ impl From<DecisionRow> for Decision {
 }
 
 /// A decision's fields, answered in place in lists (see [`Fast`]); each arm gives what the
-/// derived resolver gives (tested against it in `api::audit`).
+/// derived resolver gives (`graphql::fast::tests` compares the two).
 impl ScalarFields for Decision {
     fn scalar_field(&self, name: &str) -> Option<Value> {
         fn text(value: &str) -> Value {

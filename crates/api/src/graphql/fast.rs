@@ -55,10 +55,7 @@ impl<T: ScalarFields + OutputType> OutputType for Fast<T> {
 }
 
 /// The object's selected fields, as async-graphql would answer them.
-pub(crate) async fn resolve<T: ScalarFields + OutputType>(
-    ctx: &ContextSelectionSet<'_>,
-    root: &T,
-) -> ServerResult<Value> {
+async fn resolve<T: ScalarFields + OutputType>(ctx: &ContextSelectionSet<'_>, root: &T) -> ServerResult<Value> {
     let mut selected = Vec::new();
     collect(ctx, root, &ctx.item.node, &mut selected)?;
     let mut results: IndexMap<Name, Value> = IndexMap::with_capacity(selected.len());
