@@ -353,6 +353,12 @@ pub(crate) struct ProjectionsBench {
     /// Rounds of (read alone, rebuild); medians are reported.
     #[arg(long, default_value_t = 3)]
     pub(crate) rounds: usize,
+    /// Keep the seeded database afterwards (its name is printed) to reuse with --reuse.
+    #[arg(long)]
+    pub(crate) keep: bool,
+    /// Reuse a database seeded and kept by an earlier run instead of seeding a new one.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) reuse: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

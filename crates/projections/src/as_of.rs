@@ -13,7 +13,7 @@ pub async fn lead_as_of(
     lead_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Option<(LeadState, i64)>, StoreError> {
-    let events = store.read_stream(lead_id, 0).await?;
+    let events = store.read_stream_raw(lead_id, 0).await?;
     let mut state = LeadState::default();
     let mut version = 0;
     for event in events.iter().take_while(|e| e.recorded_at <= at) {

@@ -3,6 +3,8 @@
 
 use std::fmt::Display;
 
+use chrono::{DateTime, Utc};
+
 use sqlx::PgConnection;
 
 /// Rows in PostgreSQL's COPY text format.
@@ -59,6 +61,20 @@ impl CopyRows {
     pub(crate) fn opt_plain(&mut self, value: Option<impl Display>) -> &mut Self {
         match value {
             Some(v) => self.plain(v),
+            None => self.null(),
+        }
+    }
+
+    /// A time to the microsecond, truncated as sqlx truncates a bound `DateTime` (so a row
+    /// written either way holds the same value).
+    pub(crate) fn time(&mut self, value: DateTime<Utc>) -> &mut Self {
+        self.plain(value.format("%Y-%m-%d %H:%M:%S%.6f+00"))
+    }
+
+    /// A time or NULL.
+    pub(crate) fn opt_time(&mut self, value: Option<DateTime<Utc>>) -> &mut Self {
+        match value {
+            Some(v) => self.time(v),
             None => self.null(),
         }
     }

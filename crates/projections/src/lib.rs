@@ -48,6 +48,37 @@ pub trait Projection: Send + Sync + 'static {
     /// Applies `events` (in log order, after this projection's checkpoint) to its tables in
     /// `schema`, on `tx`. Must not commit. An error rolls the batch back.
     async fn apply(&self, tx: &mut PgConnection, schema: &str, events: &[Envelope]) -> Result<(), ProjectionError>;
+
+    /// A rebuild's faster path for a model whose rows change many times over the log: the rows
+    /// are folded in memory and written once. `None` (the default) rebuilds through [`apply`].
+    ///
+    /// [`apply`]: Projection::apply
+    fn bulk(&self) -> Option<Box<dyn Bulk>> {
+        None
+    }
+
+    /// True when `apply` only inserts rows and never reads its tables: a rebuild then applies
+    /// several pages at once, in any order.
+    fn insert_only(&self) -> bool {
+        false
+    }
+}
+
+/// A read model rebuilt in memory: events are folded into rows held here, and written to the
+/// (empty) shadow tables in one go. Must produce exactly the rows [`Projection::apply`] would;
+/// the randomised workload test compares a rebuild with the live tables row for row.
+#[async_trait]
+pub trait Bulk: Send {
+    /// Folds events (in log order) into the rows held.
+    fn fold(&mut self, events: &[Envelope]) -> Result<(), ProjectionError>;
+
+    /// How many rows are held (the rebuild writes them out early above a limit, and applies
+    /// the rest of the log through [`Projection::apply`]).
+    fn rows(&self) -> usize;
+
+    /// Writes the rows held into the tables in `schema`, which have none of them yet, and
+    /// forgets them.
+    async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError>;
 }
 
 /// A projection could not apply an event.

@@ -8,12 +8,16 @@ use std::time::{Duration, Instant};
 use reachspark_store::{Position, Store};
 use sqlx::{Connection, PgConnection};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::runner::{decode_all, RunnerError};
-use crate::{Envelope, Projection, READ_SCHEMA};
+use crate::{Bulk, Envelope, Projection, ProjectionError, READ_SCHEMA};
 
 const SHADOW: &str = "read_rebuild";
+
+/// Rows a read model may hold in memory during a rebuild (a lead's row and its messages are
+/// ~1 KiB) before it writes them out and continues through the tables.
+const BULK_ROWS: usize = 1_000_000;
 
 /// How far a rebuild is.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +49,19 @@ pub async fn rebuild(
     store: &Store,
     projections: &[Arc<dyn Projection>],
     batch: i64,
+    on_progress: impl FnMut(Progress) + Send,
+) -> Result<RebuildReport, RunnerError> {
+    rebuild_holding(store, projections, batch, BULK_ROWS, on_progress).await
+}
+
+/// [`rebuild`], with each read model that folds in memory ([`Projection::bulk`]) holding at
+/// most `bulk_rows` rows: past that it writes them out and applies the rest of the log through
+/// its tables.
+pub async fn rebuild_holding(
+    store: &Store,
+    projections: &[Arc<dyn Projection>],
+    batch: i64,
+    bulk_rows: usize,
     mut on_progress: impl FnMut(Progress) + Send,
 ) -> Result<RebuildReport, RunnerError> {
     let started = Instant::now();
@@ -72,17 +89,14 @@ pub async fn rebuild(
     let (mut read, mut reported) = (0_u64, 0_u64);
     // One task per read model, each on its own connection and committing its own batches: the
     // shadow tables are independent, so the server applies them on all its cores at once. The
-    // next page is read and decoded meanwhile (reading is mostly the server turning jsonb into
-    // text and the client parsing it). A bounded queue per task keeps memory to a few pages.
-    let workers: Vec<Worker> = projections.iter().map(|p| Worker::start(store, p.clone())).collect();
-    let mut next = tokio::spawn(fetch(store.clone(), cursor, batch));
+    // next pages are read and decoded meanwhile. Bounded queues keep memory to a few pages.
+    let workers: Vec<Worker> = projections.iter().map(|p| Worker::start(store, p.clone(), bulk_rows)).collect();
+    let (pages, mut decoded) = mpsc::channel(2);
+    let reader = tokio::spawn(read_log(store.clone(), batch, pages));
     let failed = loop {
-        let envelopes = (&mut next).await.map_err(task_failed)??;
-        if envelopes.is_empty() {
-            break false;
-        }
+        let Some(page) = decoded.recv().await else { break false };
+        let envelopes: Vec<Envelope> = page?.await.map_err(task_failed)??;
         cursor = envelopes.last().map_or(cursor, |e| e.recorded.position());
-        next = tokio::spawn(fetch(store.clone(), cursor, batch));
         read += envelopes.len() as u64;
         let page = Arc::new(envelopes);
         let mut sent = true;
@@ -100,7 +114,7 @@ pub async fn rebuild(
             on_progress(Progress { done, total, elapsed: started.elapsed() });
         }
     };
-    next.abort();
+    reader.abort();
     let mut apply_time = Vec::with_capacity(workers.len());
     for worker in workers {
         apply_time.push((worker.name, worker.finish().await?));
@@ -131,7 +145,7 @@ pub async fn rebuild(
             .await?;
     }
     loop {
-        let events = store.read_all(cursor, batch).await?;
+        let events = store.read_all_raw(cursor, batch).await?;
         if events.is_empty() {
             break;
         }
@@ -183,32 +197,61 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(store: &Store, projection: Arc<dyn Projection>) -> Self {
+    fn start(store: &Store, projection: Arc<dyn Projection>, bulk_rows: usize) -> Self {
         let (queue, mut pages) = mpsc::channel::<Arc<Vec<Envelope>>>(2);
         let applied = Arc::new(AtomicU64::new(0));
         let (store, counter) = (store.clone(), applied.clone());
         let name = projection.name();
         let task = tokio::spawn(async move {
+            let failed = |error| RunnerError::Projection { projection: projection.name(), error };
             let mut spent = Duration::ZERO;
             let mut batches = 0_u64;
+            let mut bulk = projection.bulk();
+            // Insert-only models take pages on two connections at once: one page's rows are
+            // formatted here while the server loads the previous one.
+            let mut loading: JoinSet<Result<Duration, RunnerError>> = JoinSet::new();
+            let in_flight = if projection.insert_only() { 2 } else { 1 };
             while let Some(page) = pages.recv().await {
                 let started = Instant::now();
-                let mut tx = store.pool().begin().await?;
-                projection
-                    .apply(&mut tx, SHADOW, &page)
-                    .await
-                    .map_err(|error| RunnerError::Projection { projection: projection.name(), error })?;
-                tx.commit().await?;
-                spent += started.elapsed();
-                counter.fetch_add(page.len() as u64, Ordering::Relaxed);
+                if let Some(held) = &mut bulk {
+                    held.fold(&page).map_err(failed)?;
+                    if held.rows() > bulk_rows {
+                        // Memory is bounded: write what is held and go on through `apply`,
+                        // which reads and updates those rows.
+                        write_bulk(&store, held.as_mut()).await.map_err(failed)?;
+                        bulk = None;
+                    }
+                    spent += started.elapsed();
+                    counter.fetch_add(page.len() as u64, Ordering::Relaxed);
+                    continue;
+                }
+                while loading.len() >= in_flight {
+                    spent += joined(loading.join_next().await)?;
+                }
+                let (to, model, count) = (store.clone(), projection.clone(), counter.clone());
+                loading.spawn(async move {
+                    let started = Instant::now();
+                    apply_page(&to, model.as_ref(), &page).await?;
+                    count.fetch_add(page.len() as u64, Ordering::Relaxed);
+                    Ok(started.elapsed())
+                });
                 batches += 1;
-                if batches.is_power_of_two() {
-                    // Fresh shadow tables have no statistics; without them the planner may turn
-                    // the projections' per-batch key lookups into sequential scans as they grow.
+                if batches.is_power_of_two() && !projection.insert_only() {
+                    // Fresh shadow tables have no statistics; without them the planner may
+                    // turn the per-batch key lookups into sequential scans as they grow.
+                    spent += joined(loading.join_next().await)?;
                     for table in projection.tables() {
                         sqlx::query(&format!("ANALYZE {SHADOW}.{table}")).execute(store.pool()).await?;
                     }
                 }
+            }
+            while let Some(done) = loading.join_next().await {
+                spent += joined(Some(done))?;
+            }
+            if let Some(held) = &mut bulk {
+                let started = Instant::now();
+                write_bulk(&store, held.as_mut()).await.map_err(failed)?;
+                spent += started.elapsed();
             }
             Ok(spent)
         });
@@ -222,17 +265,68 @@ impl Worker {
     }
 }
 
+/// Applies one page to a model's shadow tables in a transaction of its own.
+async fn apply_page(store: &Store, projection: &dyn Projection, page: &[Envelope]) -> Result<(), RunnerError> {
+    let mut tx = store.pool().begin().await?;
+    // Nothing of a rebuild is read before the swap, whose transaction is durable as usual; a
+    // crash before it discards the shadow tables anyway. (Grouping pages per transaction was
+    // slower: the upserting models' superseded row versions cannot be pruned while it is open.)
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    projection
+        .apply(&mut tx, SHADOW, page)
+        .await
+        .map_err(|error| RunnerError::Projection { projection: projection.name(), error })?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The time a page took, or its error; nothing joined counts as no time.
+fn joined(
+    done: Option<Result<Result<Duration, RunnerError>, tokio::task::JoinError>>,
+) -> Result<Duration, RunnerError> {
+    done.map_or(Ok(Duration::ZERO), |joined| joined.map_err(task_failed)?)
+}
+
+/// Writes a model's rows held in memory into its shadow tables.
+async fn write_bulk(store: &Store, bulk: &mut dyn Bulk) -> Result<(), ProjectionError> {
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    bulk.write(&mut tx, SHADOW).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A rebuild task that panicked or was cancelled.
 fn task_failed(err: tokio::task::JoinError) -> RunnerError {
     RunnerError::Store(reachspark_store::StoreError::Config(err.to_string()))
 }
 
-async fn fetch(store: Store, after: Position, batch: i64) -> Result<Vec<Envelope>, RunnerError> {
-    let events = store.read_all(after, batch).await?;
-    decode(events)
+/// A page being opened and decoded, or why reading stopped.
+type Page = Result<JoinHandle<Result<Vec<Envelope>, RunnerError>>, RunnerError>;
+
+/// Reads the log page by page into `pages`, in order, and ends with it. Each page is opened
+/// and decoded on a task of its own while the server already produces the next one.
+async fn read_log(store: Store, batch: i64, pages: mpsc::Sender<Page>) {
+    let mut cursor = Position::START;
+    loop {
+        let sealed = match store.read_all_sealed(cursor, batch).await {
+            Ok(sealed) => sealed,
+            Err(err) => {
+                pages.send(Err(err.into())).await.ok();
+                return;
+            }
+        };
+        let Some(last) = sealed.last() else { return };
+        cursor = last.position();
+        let store = store.clone();
+        let decoding = tokio::spawn(async move { decode(store.open_personal_data(sealed).await?) });
+        if pages.send(Ok(decoding)).await.is_err() {
+            return;
+        }
+    }
 }
 
-fn decode(events: Vec<reachspark_store::RecordedEvent>) -> Result<Vec<Envelope>, RunnerError> {
+fn decode(events: Vec<reachspark_store::RawEvent>) -> Result<Vec<Envelope>, RunnerError> {
     decode_all(events).map_err(|bad| {
         RunnerError::Store(reachspark_store::StoreError::Decode {
             event_id: bad.event_id,

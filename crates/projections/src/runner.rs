@@ -110,11 +110,11 @@ pub(crate) struct Undecodable {
 }
 
 /// Decodes a batch; an undecodable event becomes a projection failure at that event.
-pub(crate) fn decode_all(events: Vec<reachspark_store::RecordedEvent>) -> Result<Vec<Envelope>, Box<Undecodable>> {
+pub(crate) fn decode_all(events: Vec<reachspark_store::RawEvent>) -> Result<Vec<Envelope>, Box<Undecodable>> {
     let mut out = Vec::with_capacity(events.len());
     for event in events {
         match crate::Decoded::of(&event) {
-            Ok(decoded) => out.push(Envelope { recorded: event, decoded }),
+            Ok(decoded) => out.push(Envelope::new(event, decoded)),
             Err(err) => {
                 return Err(Box::new(Undecodable {
                     event_id: event.event_id,
@@ -167,7 +167,7 @@ pub async fn step(store: &Store, projection: &dyn Projection, config: &RunnerCon
     if state != "running" {
         return Ok(Step::Failed);
     }
-    let events = store.read_all(position, config.batch).await?;
+    let events = store.read_all_raw(position, config.batch).await?;
     if events.is_empty() {
         return Ok(Step::Idle);
     }

@@ -70,7 +70,7 @@ where
     }
 
     async fn by_aggregate_id(&self, aggregate_id: Uuid) -> Result<Vec<StoreEvent<A::Event>>, StoreError> {
-        let recorded = self.store.read_stream(aggregate_id, 0).await?;
+        let recorded = self.store.read_stream_raw(aggregate_id, 0).await?;
         recorded
             .into_iter()
             .map(|event| {

@@ -127,7 +127,8 @@ struct Row_ {
     stream_version: i64,
     event_type: String,
     schema_version: i32,
-    payload: Value,
+    /// The sealed payload as stored: JSON text.
+    payload: String,
     prev_hash: [u8; 32],
     hash: [u8; 32],
 }
@@ -141,7 +142,7 @@ WITH ins AS (
     INSERT INTO events (event_id, stream_type, stream_id, stream_version, event_type,
                         schema_version, payload, metadata, prev_hash, hash)
     SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::bigint[], $5::text[],
-                         $6::int[], $7::jsonb[], $8::jsonb[], $9::bytea[], $10::bytea[])
+                         $6::int[], $7::text[]::json[], $8::text[]::json[], $9::bytea[], $10::bytea[])
     RETURNING event_id, stream_id, stream_version, global_position, transaction_id
 )
 SELECT ins.event_id, ins.stream_id, ins.stream_version, ins.global_position,
@@ -180,6 +181,7 @@ impl Store {
             return Err(StoreError::EmptyAppend);
         }
         let metadata = serde_json::to_value(ctx).expect("command context serialises");
+        let metadata_text = metadata.to_string();
         // New subjects get their key inside the append statement itself; only when that
         // guess is wrong (the subject already has a key, or a tombstone) is it looked up.
         let mut speculative = cached;
@@ -192,7 +194,7 @@ impl Store {
                 Err(err) => return Err(err),
             };
             let rows = &prepared.rows;
-            match insert(conn, rows, &metadata, !cached, &prepared.new_keys).await {
+            match insert(conn, rows, &metadata_text, !cached, &prepared.new_keys).await {
                 Ok(events) => {
                     for (subject, _, key) in prepared.new_keys {
                         self.inner.keyring.remember(subject, key);
@@ -278,7 +280,7 @@ impl Store {
                     stream_version,
                     event_type: event.event_type.clone(),
                     schema_version: event.schema_version,
-                    payload,
+                    payload: payload.to_string(),
                     prev_hash: prev,
                     hash,
                 });
@@ -343,7 +345,7 @@ impl Store {
 async fn insert(
     conn: &mut PgConnection,
     rows: &[Row_],
-    metadata: &Value,
+    metadata: &str,
     notify_at_commit: bool,
     new_keys: &[(Uuid, Vec<u8>, SubjectKey)],
 ) -> Result<Vec<AppendedEvent>, sqlx::Error> {
@@ -369,7 +371,7 @@ async fn insert(
         .bind(rows.iter().map(|r| r.stream_version).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.event_type.as_str()).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.schema_version).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| &r.payload).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.payload.as_str()).collect::<Vec<_>>())
         .bind(vec![metadata; rows.len()])
         .bind(rows.iter().map(|r| r.prev_hash.as_slice()).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.hash.as_slice()).collect::<Vec<_>>());

@@ -182,34 +182,85 @@ pub(crate) fn seal(value: &mut Value, key: &SubjectKey, subject: Uuid) {
 }
 
 /// Replaces every `{"$enc": ..}` by `{"$pii": v}`, or by `{"$pii": null}` when the key is gone.
-pub(crate) fn open(value: &mut Value, key: Option<&SubjectKey>, subject: Uuid) {
-    match value {
-        Value::Object(map) => {
-            if map.len() == 1 {
-                if let Some(Value::String(sealed)) = map.get(SEALED_MARKER) {
-                    let plain = key
-                        .and_then(|k| B64.decode(sealed).ok().map(|bytes| (k, bytes)))
-                        .and_then(|(k, bytes)| open_bytes(&k.0, subject.as_bytes(), &bytes))
-                        .and_then(|plain| serde_json::from_slice::<Value>(&plain).ok())
-                        .unwrap_or(Value::Null);
-                    *value = serde_json::json!({ PII_MARKER: plain });
-                    return;
-                }
-            }
-            map.values_mut().for_each(|v| open(v, key, subject));
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| open(v, key, subject)),
-        _ => {}
+/// Opens the sealed personal data in a stored payload's JSON text: each `{"$enc": "<sealed>"}`
+/// becomes `{"$pii": <plaintext>}`, or `{"$pii": null}` when the subject's key is gone (erased)
+/// or the seal does not open. `None` when nothing in it is sealed (the text is used as it is).
+///
+/// Working on the text, not on a parsed `serde_json::Value`, lets readers decode events straight
+/// from the bytes. It is exact for valid JSON: outside a string a `"` is never escaped, so
+/// `{`, optional whitespace, then `"$enc"` can only start an object whose first key is `$enc`;
+/// it is opened only when that is its one key and its value a string, as it is written by [`seal`].
+pub(crate) fn open_text(json: &str, key: Option<&SubjectKey>, subject: Uuid) -> Option<String> {
+    let mut seals = sealed_spans(json).peekable();
+    seals.peek()?;
+    let mut out = String::with_capacity(json.len());
+    let mut copied = 0;
+    for seal in seals {
+        out.push_str(&json[copied..seal.object.start]);
+        out.push_str("{\"");
+        out.push_str(PII_MARKER);
+        out.push_str("\":");
+        let plain = key
+            .zip(B64.decode(&json[seal.value.clone()]).ok())
+            .and_then(|(k, bytes)| open_bytes(&k.0, subject.as_bytes(), &bytes))
+            .and_then(|plain| String::from_utf8(plain).ok())
+            .filter(|plain| serde_json::from_str::<serde::de::IgnoredAny>(plain).is_ok());
+        out.push_str(plain.as_deref().unwrap_or("null"));
+        out.push('}');
+        copied = seal.object.end;
     }
+    out.push_str(&json[copied..]);
+    Some(out)
 }
 
-/// Whether a stored payload holds sealed personal data.
-pub(crate) fn has_sealed_data(value: &Value) -> bool {
-    match value {
-        Value::Object(map) => (map.len() == 1 && map.contains_key(SEALED_MARKER)) || map.values().any(has_sealed_data),
-        Value::Array(items) => items.iter().any(has_sealed_data),
-        _ => false,
-    }
+/// Whether a stored payload's JSON text holds sealed personal data.
+pub(crate) fn has_sealed_text(json: &str) -> bool {
+    sealed_spans(json).next().is_some()
+}
+
+/// A sealed object in JSON text: the whole `{..}` and its string value's contents.
+struct SealedSpan {
+    object: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+}
+
+/// The sealed objects of valid JSON text, in order.
+fn sealed_spans(json: &str) -> impl Iterator<Item = SealedSpan> + '_ {
+    const KEY: &str = "\"$enc\"";
+    let bytes = json.as_bytes();
+    let skip_ws = move |mut i: usize| {
+        while bytes.get(i).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+            i += 1;
+        }
+        i
+    };
+    let mut from = 0;
+    std::iter::from_fn(move || loop {
+        let at = from + json.get(from..)?.find(KEY)?;
+        from = at + KEY.len();
+        let start = bytes[..at].iter().rposition(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        let Some(start) = start.filter(|&i| bytes[i] == b'{') else { continue };
+        let colon = skip_ws(at + KEY.len());
+        if bytes.get(colon) != Some(&b':') {
+            continue;
+        }
+        let open_quote = skip_ws(colon + 1);
+        if bytes.get(open_quote) != Some(&b'"') {
+            continue;
+        }
+        // The string's end: the first quote not escaped (base64 has no escapes; anything else
+        // is read whole, then fails to decode and opens as null).
+        let mut i = open_quote + 1;
+        while i < bytes.len() && bytes[i] != b'"' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        let close = skip_ws(i + 1);
+        if bytes.get(close) != Some(&b'}') {
+            continue;
+        }
+        from = close + 1;
+        return Some(SealedSpan { object: start..close + 1, value: open_quote + 1..i });
+    })
 }
 
 #[cfg(test)]
@@ -229,13 +280,49 @@ mod tests {
         assert!(!text.contains("Ada") && text.contains("Analytical") && text.contains(SEALED_MARKER));
 
         let unwrapped = keyring.unwrap_key(subject, &wrapped).unwrap();
-        let mut opened = stored.clone();
-        open(&mut opened, Some(&unwrapped), subject);
-        assert_eq!(opened, original);
+        let opened = open_text(&text, Some(&unwrapped), subject).expect("sealed fields found");
+        assert_eq!(serde_json::from_str::<Value>(&opened).unwrap(), original);
 
-        let mut shredded = stored;
-        open(&mut shredded, None, subject);
-        assert_eq!(shredded, json!({"name": {"$pii": null}, "company": "Analytical", "tags": [{"$pii": null}]}));
+        let shredded = open_text(&text, None, subject).expect("sealed fields found");
+        assert_eq!(
+            serde_json::from_str::<Value>(&shredded).unwrap(),
+            json!({"name": {"$pii": null}, "company": "Analytical", "tags": [{"$pii": null}]})
+        );
+        assert_eq!(open_text(r#"{"company":"Analytical"}"#, Some(&unwrapped), subject), None);
+    }
+
+    /// Text as PostgreSQL's `jsonb` renders it (spaces after `:` and `,`) opens the same, and
+    /// nothing that merely looks like a seal is touched.
+    #[test]
+    fn opens_text_in_any_spelling_and_only_real_seals() {
+        let keyring = Keyring::new(MasterKey::generate());
+        let subject = Uuid::new_v4();
+        let (key, _) = keyring.new_subject_key(subject);
+        let mut stored = json!({"name": {"$pii": "Ada"}, "nested": [{"deep": {"$pii": {"a": [1, "two"]}}}]});
+        seal(&mut stored, &key, subject);
+        let compact = stored.to_string();
+        let spaced = serde_json::to_string_pretty(&stored).unwrap();
+        let expected = json!({"name": {"$pii": "Ada"}, "nested": [{"deep": {"$pii": {"a": [1, "two"]}}}]});
+        for text in [&compact, &spaced] {
+            let opened = open_text(text, Some(&key), subject).unwrap();
+            assert_eq!(serde_json::from_str::<Value>(&opened).unwrap(), expected, "{text}");
+        }
+        let lookalikes = [
+            r#"{"note": "{\"$enc\": \"abc\"}"}"#,
+            r#"{"$enc": "abc", "other": 1}"#,
+            r#"{"$enc": 5}"#,
+            r#"["$enc", "x"]"#,
+            r#"{"k": "$enc"}"#,
+        ];
+        for text in lookalikes {
+            assert_eq!(open_text(text, Some(&key), subject), None, "{text}");
+            assert!(!has_sealed_text(text), "{text}");
+        }
+        // A seal whose value is not base64 opens as erased, as does one sealed for another subject.
+        let bad = open_text(r#"{"x": {"$enc": "no\"t base64"}}"#, Some(&key), subject).unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&bad).unwrap(), json!({"x": {"$pii": null}}));
+        let other = open_text(&compact, Some(&key), Uuid::new_v4()).unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&other).unwrap()["name"], json!({"$pii": null}));
     }
 
     #[test]

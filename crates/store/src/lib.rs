@@ -36,7 +36,7 @@ pub use commands::{CommandBus, CommandError, CommandOutcome};
 pub use crypto::MasterKey;
 pub use error::StoreError;
 pub use flows::Reserved;
-pub use read::{Position, RecordedEvent};
+pub use read::{Position, RawEvent, RecordedEvent};
 pub use verify::{Checkpoint, Problem, ProblemKind, VerifyReport};
 
 use crypto::Keyring;

@@ -113,28 +113,124 @@ impl RecordedEvent {
     }
 }
 
+/// An event as stored, its payload and metadata still JSON text (personal data opened, or
+/// `{"$pii": null}` after erasure). Readers that decode straight into domain types (the
+/// projections, aggregates) use it and never build a `serde_json::Value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawEvent {
+    /// Global position.
+    pub global_position: i64,
+    /// Writing transaction id.
+    pub transaction_id: i64,
+    /// Event id.
+    pub event_id: Uuid,
+    /// Stream type.
+    pub stream_type: String,
+    /// Stream id.
+    pub stream_id: Uuid,
+    /// Version within the stream.
+    pub stream_version: i64,
+    /// Persisted type name.
+    pub event_type: String,
+    /// Schema version it was stored at.
+    pub schema_version: i32,
+    /// The payload as JSON text, opened.
+    pub payload: String,
+    /// The command context it was written with, as JSON text.
+    pub metadata: String,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl RawEvent {
+    /// Its cursor in the global order.
+    pub fn position(&self) -> Position {
+        Position { transaction_id: self.transaction_id, global_position: self.global_position }
+    }
+
+    fn decode_error(&self, reason: String) -> StoreError {
+        StoreError::Decode {
+            event_id: self.event_id,
+            event_type: self.event_type.clone(),
+            schema_version: self.schema_version,
+            reason,
+        }
+    }
+
+    /// The domain event, decoded from the text (upcast first when stored at an older version).
+    pub fn decode<E: DomainEvent>(&self) -> Result<E, StoreError> {
+        if self.schema_version != E::schema_version(&self.event_type) {
+            return self.clone().parse()?.decode();
+        }
+        // Adjacently tagged, `type` first: the enum picks its variant before reading `data`.
+        let mut tagged = Vec::with_capacity(self.payload.len() + self.event_type.len() + 20);
+        tagged.extend_from_slice(b"{\"type\":");
+        serde_json::to_writer(&mut tagged, &self.event_type).map_err(|e| self.decode_error(e.to_string()))?;
+        tagged.extend_from_slice(b",\"data\":");
+        tagged.extend_from_slice(self.payload.as_bytes());
+        tagged.push(b'}');
+        serde_json::from_slice(&tagged).map_err(|e| self.decode_error(e.to_string()))
+    }
+
+    /// The same event with its payload and metadata parsed.
+    pub fn parse(self) -> Result<RecordedEvent, StoreError> {
+        let payload = serde_json::from_str(&self.payload).map_err(|e| self.decode_error(format!("payload: {e}")))?;
+        let metadata = serde_json::from_str(&self.metadata).map_err(|e| self.decode_error(format!("metadata: {e}")))?;
+        Ok(RecordedEvent {
+            global_position: self.global_position,
+            transaction_id: self.transaction_id,
+            event_id: self.event_id,
+            stream_type: self.stream_type,
+            stream_id: self.stream_id,
+            stream_version: self.stream_version,
+            event_type: self.event_type,
+            schema_version: self.schema_version,
+            payload,
+            metadata,
+            recorded_at: self.recorded_at,
+        })
+    }
+}
+
 pub(crate) const COLUMNS: &str = "global_position, transaction_id::text::bigint AS transaction_id, event_id, \
      stream_type, stream_id, stream_version, event_type, schema_version, payload, metadata, recorded_at";
 
-pub(crate) fn raw_from_row(row: &PgRow) -> RecordedEvent {
-    RecordedEvent {
-        global_position: row.get("global_position"),
-        transaction_id: row.get("transaction_id"),
-        event_id: row.get("event_id"),
-        stream_type: row.get("stream_type"),
-        stream_id: row.get("stream_id"),
-        stream_version: row.get("stream_version"),
-        event_type: row.get("event_type"),
-        schema_version: row.get("schema_version"),
-        payload: row.get("payload"),
-        metadata: row.get("metadata"),
-        recorded_at: row.get("recorded_at"),
-    }
+/// A row selected with [`COLUMNS`] (by position), payload and metadata still sealed.
+pub(crate) fn raw_from_row(row: &PgRow) -> Result<RawEvent, StoreError> {
+    Ok(RawEvent {
+        global_position: row.try_get(0)?,
+        transaction_id: row.try_get(1)?,
+        event_id: row.try_get(2)?,
+        stream_type: row.try_get(3)?,
+        stream_id: row.try_get(4)?,
+        stream_version: row.try_get(5)?,
+        event_type: row.try_get(6)?,
+        schema_version: row.try_get(7)?,
+        payload: json_text(row, 8)?,
+        metadata: json_text(row, 9)?,
+        recorded_at: row.try_get(10)?,
+    })
+}
+
+/// A `json` column's text as it is stored: no parse. (`jsonb`, the format before migration 0003,
+/// is sent as a version byte and its text.)
+fn json_text(row: &PgRow, index: usize) -> Result<String, StoreError> {
+    use sqlx::{TypeInfo as _, ValueRef as _};
+    let value = row.try_get_raw(index)?;
+    let jsonb = value.type_info().name() == "JSONB";
+    let bytes = value.as_bytes().map_err(|e| StoreError::Database(sqlx::Error::Decode(e)))?;
+    let text = if jsonb { bytes.get(1..).unwrap_or_default() } else { bytes };
+    String::from_utf8(text.to_vec()).map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))
 }
 
 impl Store {
     /// One stream's events from `after_version` on, in version order.
     pub async fn read_stream(&self, stream_id: Uuid, after_version: i64) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_stream_raw(stream_id, after_version).await?.into_iter().map(RawEvent::parse).collect()
+    }
+
+    /// Like [`Store::read_stream`], the payloads left as text (for decoding into domain types).
+    pub async fn read_stream_raw(&self, stream_id: Uuid, after_version: i64) -> Result<Vec<RawEvent>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS}, hash FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version"
         ))
@@ -148,7 +244,8 @@ impl Store {
                 self.remember_head(stream_id, last.get("stream_version"), hash);
             }
         }
-        self.open_all(rows.iter().map(raw_from_row).collect()).await
+        let events = rows.iter().map(raw_from_row).collect::<Result<_, _>>()?;
+        self.open_personal_data(events).await
     }
 
     /// The event with this id, opened; `None` when there is none.
@@ -158,40 +255,45 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         match row {
-            Some(row) => Ok(self.open_all(vec![raw_from_row(&row)]).await?.pop()),
+            Some(row) => {
+                self.open_personal_data(vec![raw_from_row(&row)?]).await?.pop().map(RawEvent::parse).transpose()
+            }
             None => Ok(None),
         }
     }
 
     /// Up to `limit` events after `after` in the gap-free global order, opened.
     pub async fn read_all(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
-        let raw = self.read_all_sealed(after, limit).await?;
-        self.open_all(raw).await
+        self.read_all_raw(after, limit).await?.into_iter().map(RawEvent::parse).collect()
     }
 
-    /// Like [`Store::read_all`] but leaves personal data sealed (for integrity checks and copies).
-    pub async fn read_all_sealed(&self, after: Position, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
+    /// Like [`Store::read_all`], the payloads left as text (for decoding into domain types).
+    pub async fn read_all_raw(&self, after: Position, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
+        let sealed = self.read_all_sealed(after, limit).await?;
+        self.open_personal_data(sealed).await
+    }
+
+    /// Like [`Store::read_all_raw`] but leaves personal data sealed (for integrity checks and copies).
+    pub async fn read_all_sealed(&self, after: Position, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
         // The page of positions comes from an index-only scan; the rows are then fetched by
         // primary key and put in order here. Asked in one piece, the planner tends to choose a
         // sequential scan and a sort of the wide rows, ~50x slower on a large log.
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "WITH page AS MATERIALIZED (
                  SELECT global_position FROM events
                  WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
                    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
                  ORDER BY transaction_id, global_position
                  LIMIT $3)
-             SELECT e.global_position, e.transaction_id::text::bigint AS transaction_id, e.event_id, e.stream_type,
-                    e.stream_id, e.stream_version, e.event_type, e.schema_version, e.payload, e.metadata, e.recorded_at
-             FROM page JOIN events e USING (global_position)",
-        )
+             SELECT {COLUMNS} FROM page JOIN events USING (global_position)"
+        ))
         .bind(after.transaction_id.to_string())
         .bind(after.global_position)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        let mut events: Vec<RecordedEvent> = rows.iter().map(raw_from_row).collect();
-        events.sort_unstable_by_key(RecordedEvent::position);
+        let mut events = rows.iter().map(raw_from_row).collect::<Result<Vec<_>, _>>()?;
+        events.sort_unstable_by_key(RawEvent::position);
         Ok(events)
     }
 
@@ -210,21 +312,19 @@ impl Store {
         }))
     }
 
-    /// Opens the personal data of events read with [`Store::read_all_sealed`].
-    pub async fn open_personal_data(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.open_all(events).await
-    }
-
-    /// Opens the personal data of a batch, fetching the keys it needs in one query.
-    pub(crate) async fn open_all(&self, mut events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
+    /// Opens the personal data of events read with [`Store::read_all_sealed`], fetching the
+    /// keys the batch needs in one query.
+    pub async fn open_personal_data(&self, mut events: Vec<RawEvent>) -> Result<Vec<RawEvent>, StoreError> {
         let subjects: HashSet<Uuid> =
-            events.iter().filter(|e| crypto::has_sealed_data(&e.payload)).map(|e| e.stream_id).collect();
+            events.iter().filter(|e| crypto::has_sealed_text(&e.payload)).map(|e| e.stream_id).collect();
         if subjects.is_empty() {
             return Ok(events);
         }
         let keys = self.subject_keys(subjects).await?;
         for event in &mut events {
-            crypto::open(&mut event.payload, keys.get(&event.stream_id), event.stream_id);
+            if let Some(opened) = crypto::open_text(&event.payload, keys.get(&event.stream_id), event.stream_id) {
+                event.payload = opened;
+            }
         }
         Ok(events)
     }

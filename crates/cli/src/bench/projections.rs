@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+
 use reachspark_projections::rebuild::rebuild;
 use reachspark_projections::{runner, Envelope};
 use reachspark_store::{MasterKey, Position, Store};
@@ -19,9 +21,18 @@ fn rate(events: u64, secs: f64) -> f64 {
 
 pub(super) async fn run(database: &Database, args: ProjectionsBench) -> anyhow::Result<()> {
     anyhow::ensure!(args.rounds > 0 && args.batch > 0, "rounds and batch must be positive");
-    let scratch = Scratch::create(database, 16).await?;
-    let store = Store::new(scratch.pool.clone(), MasterKey::generate()).await?;
-    let seeded = seed::lead_stories(&store, Until::Events(args.events)).await?.events;
+    let scratch = match &args.reuse {
+        Some(name) => Scratch::existing(database, name, 16).await?,
+        None => Scratch::create(database, 16).await?,
+    };
+    let store = Store::new(scratch.pool.clone(), bench_master_key(&scratch.pool, args.reuse.is_some()).await?).await?;
+    let seeded = match args.reuse {
+        Some(_) => {
+            let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(store.pool()).await?;
+            u64::try_from(events)?
+        }
+        None => seed::lead_stories(&store, Until::Events(args.events)).await?.events,
+    };
     let all = reachspark_projections::all();
     runner::ensure_ready(&store, &all).await?;
     println!(
@@ -79,5 +90,26 @@ pub(super) async fn run(database: &Database, args: ProjectionsBench) -> anyhow::
         super::median(&mut ratios)
     );
     store.pool().close().await;
+    if args.keep || args.reuse.is_some() {
+        println!("kept database {} (reuse it with --reuse {})", scratch.name(), scratch.name());
+        scratch.keep().await;
+        return Ok(());
+    }
     scratch.drop().await
+}
+
+/// The scratch database's master key: a fresh one kept in the database itself (a bench
+/// database holds only generated people), so a kept database can be opened again with --reuse.
+async fn bench_master_key(pool: &sqlx::PgPool, reuse: bool) -> anyhow::Result<MasterKey> {
+    if reuse {
+        let key: String = sqlx::query_scalar("SELECT key FROM bench_master_key")
+            .fetch_one(pool)
+            .await
+            .context("not a database kept by `bench projections --keep`")?;
+        return Ok(MasterKey::from_base64(&key)?);
+    }
+    let key = MasterKey::generate();
+    sqlx::query("CREATE TABLE bench_master_key (key text NOT NULL)").execute(pool).await?;
+    sqlx::query("INSERT INTO bench_master_key VALUES ($1)").bind(key.to_base64()).execute(pool).await?;
+    Ok(key)
 }

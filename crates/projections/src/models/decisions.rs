@@ -4,7 +4,6 @@
 
 use async_trait::async_trait;
 use reachspark_domain::decision::{Decision, Engine};
-use serde::Deserialize as _;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -15,6 +14,13 @@ use crate::{Envelope, Projection, ProjectionError};
 /// The decisions read model.
 #[derive(Debug, Clone, Copy)]
 pub struct Decisions;
+
+/// The one field of a payload this model reads.
+#[derive(serde::Deserialize)]
+struct Carrier {
+    #[serde(default)]
+    decision: Option<Decision>,
+}
 
 struct Row<'a> {
     envelope: &'a Envelope,
@@ -44,6 +50,10 @@ impl Projection for Decisions {
         )]
     }
 
+    fn insert_only(&self) -> bool {
+        true
+    }
+
     fn index_sql(&self, schema: &str) -> Vec<String> {
         // Insert-only: the key and the lookups are indexes built after a rebuild's bulk load.
         vec![
@@ -58,11 +68,17 @@ impl Projection for Decisions {
     async fn apply(&self, tx: &mut PgConnection, schema: &str, events: &[Envelope]) -> Result<(), ProjectionError> {
         let mut rows = Vec::new();
         for envelope in events {
-            let Some(raw) = envelope.recorded.payload.get("decision") else { continue };
-            let decision = Decision::deserialize(raw).map_err(|e| ProjectionError::Event {
-                event_id: envelope.recorded.event_id,
-                reason: format!("unreadable decision record: {e}"),
-            })?;
+            // Every event type whose payload carries a decision record, read from the payload
+            // itself so a new decision-carrying event needs no change here.
+            if !envelope.recorded.payload.contains("\"decision\"") {
+                continue;
+            }
+            let carrier: Carrier =
+                serde_json::from_str(&envelope.recorded.payload).map_err(|e| ProjectionError::Event {
+                    event_id: envelope.recorded.event_id,
+                    reason: format!("unreadable decision record: {e}"),
+                })?;
+            let Some(decision) = carrier.decision else { continue };
             rows.push(Row { envelope, decision });
         }
         if rows.is_empty() {

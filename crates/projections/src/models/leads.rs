@@ -12,7 +12,8 @@ use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::{label, sheet_label};
-use crate::{Decoded, Envelope, Projection, ProjectionError};
+use crate::copy::CopyRows;
+use crate::{Bulk, Decoded, Envelope, Projection, ProjectionError};
 
 /// The leads read model.
 #[derive(Debug, Clone, Copy)]
@@ -134,16 +135,7 @@ impl Projection for Leads {
             _ => None,
         }));
         let mut messages = load_messages(tx, schema, &message_ids).await?;
-        let mut erased = Vec::new();
-        for envelope in events {
-            let Decoded::Lead(event) = &envelope.decoded else { continue };
-            let id = envelope.recorded.stream_id;
-            let row = leads.entry(id).or_default();
-            apply_lead(row, &mut messages, id, event, envelope)?;
-            if matches!(event, LeadEvent::PersonalDataErased { .. }) {
-                erased.push(id);
-            }
-        }
+        let erased = fold(&mut leads, &mut messages, events)?;
         upsert_leads(tx, schema, &leads).await?;
         upsert_messages(tx, schema, &messages).await?;
         if !erased.is_empty() {
@@ -153,6 +145,85 @@ impl Projection for Leads {
                 .execute(&mut *tx)
                 .await?;
         }
+        Ok(())
+    }
+
+    fn bulk(&self) -> Option<Box<dyn Bulk>> {
+        Some(Box::<Held>::default())
+    }
+}
+
+/// Folds a batch into the rows it touches (loaded, or new); the leads erased in it.
+fn fold(
+    leads: &mut HashMap<Uuid, LeadRow>,
+    messages: &mut HashMap<Uuid, MessageRow>,
+    events: &[Envelope],
+) -> Result<Vec<Uuid>, ProjectionError> {
+    let mut erased = Vec::new();
+    for envelope in events {
+        let Decoded::Lead(event) = &envelope.decoded else { continue };
+        let id = envelope.recorded.stream_id;
+        let row = leads.entry(id).or_default();
+        apply_lead(row, messages, id, event, envelope)?;
+        if matches!(event, LeadEvent::PersonalDataErased { .. }) {
+            erased.push(id);
+        }
+    }
+    Ok(erased)
+}
+
+/// A rebuild's rows: every lead and message so far, in memory (the fold erases a lead's
+/// messages here too, since they are all held).
+#[derive(Default)]
+struct Held {
+    leads: HashMap<Uuid, LeadRow>,
+    messages: HashMap<Uuid, MessageRow>,
+}
+
+#[async_trait]
+impl Bulk for Held {
+    fn fold(&mut self, events: &[Envelope]) -> Result<(), ProjectionError> {
+        fold(&mut self.leads, &mut self.messages, events).map(drop)
+    }
+
+    fn rows(&self) -> usize {
+        self.leads.len() + self.messages.len()
+    }
+
+    async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError> {
+        let mut copy = CopyRows::new();
+        for (id, r) in self.leads.drain() {
+            copy.plain(id).opt_text(r.name.as_deref()).opt_text(r.position.as_deref());
+            copy.opt_text(r.company.as_deref()).opt_text(r.linkedin_url.as_deref()).opt_text(r.email.as_deref());
+            copy.opt_text(r.classification.as_deref()).opt_plain(r.quality_score).text(&r.contact_status);
+            copy.opt_time(r.last_contacted).opt_text(r.message_sent.as_deref()).opt_text(r.response.as_deref());
+            copy.opt_text(r.response_sentiment.as_deref()).opt_text(r.response_intent.as_deref());
+            copy.opt_plain(r.assigned_to).opt_text(r.notes.as_deref()).opt_plain(r.campaign_id);
+            copy.opt_text(r.source.as_deref()).plain(r.opted_out).plain(r.erased).plain(r.stream_version);
+            copy.opt_time(r.updated_at);
+            copy.end_row();
+        }
+        copy.send(
+            tx,
+            &format!("{schema}.leads"),
+            "lead_id, name, position, company, linkedin_url, email, classification, quality_score, contact_status, \
+             last_contacted, message_sent, response, response_sentiment, response_intent, assigned_to, notes, \
+             campaign_id, source, opted_out, erased, stream_version, updated_at",
+        )
+        .await?;
+        let mut copy = CopyRows::new();
+        for (id, m) in self.messages.drain() {
+            copy.plain(id).plain(m.lead_id).opt_text(m.body.as_deref()).opt_text(m.template_id.as_deref());
+            copy.opt_text(m.channel.as_deref()).opt_text(m.step.as_deref()).text(&m.status).plain(m.ai_generated);
+            copy.opt_plain(m.account_id).opt_time(m.drafted_at).opt_time(m.sent_at);
+            copy.end_row();
+        }
+        copy.send(
+            tx,
+            &format!("{schema}.lead_messages"),
+            "message_id, lead_id, body, template_id, channel, step, status, ai_generated, account_id, drafted_at, sent_at",
+        )
+        .await?;
         Ok(())
     }
 }

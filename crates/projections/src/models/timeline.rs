@@ -82,6 +82,10 @@ impl Projection for Timeline {
         )]
     }
 
+    fn insert_only(&self) -> bool {
+        true
+    }
+
     fn index_sql(&self, schema: &str) -> Vec<String> {
         // Insert-only: the key is a unique index, built after a rebuild's bulk load.
         vec![format!(

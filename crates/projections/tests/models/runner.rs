@@ -121,7 +121,7 @@ impl Projection for Fussy {
     }
     async fn apply(&self, tx: &mut PgConnection, schema: &str, events: &[Envelope]) -> Result<(), ProjectionError> {
         for e in events {
-            if e.recorded.payload["poison"] == true {
+            if serde_json::from_str::<serde_json::Value>(&e.recorded.payload).expect("json")["poison"] == true {
                 return Err(ProjectionError::Event { event_id: e.recorded.event_id, reason: "poisoned".to_owned() });
             }
             sqlx::query(&format!("INSERT INTO {schema}.fussy VALUES ($1)"))

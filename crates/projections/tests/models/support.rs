@@ -137,7 +137,7 @@ impl World {
     pub(crate) async fn envelopes(&self) -> Vec<Envelope> {
         let store = self.bus.store();
         settle(store).await;
-        let recorded = store.read_all(Position::START, 10_000).await.expect("read the log");
+        let recorded = store.read_all_raw(Position::START, 10_000).await.expect("read the log");
         recorded.into_iter().map(|r| Envelope::decode(r).expect("decodable")).collect()
     }
 }

@@ -56,7 +56,7 @@ async fn one_changed_byte_in_one_payload_is_reported_with_its_stream_and_positio
     // "Acme" becomes "Acne": one byte.
     tamper(
         db.url(),
-        &format!("UPDATE events SET payload = jsonb_set(payload, '{{company}}', '\"Acne\"') WHERE global_position = {position}"),
+        &format!("UPDATE events SET payload = jsonb_set(payload::jsonb, '{{company}}', '\"Acne\"')::json WHERE global_position = {position}"),
     )
     .await;
 
@@ -99,9 +99,10 @@ async fn a_removed_middle_event_breaks_the_chain() {
     );
 }
 
-/// PostgreSQL's `jsonb` keeps a number's value, not its spelling: `-0.0` comes back as `0.0`.
-/// A decision factor that contributes `-0.0` (a negative weight times zero) must not read as
-/// an altered event.
+/// PostgreSQL's `jsonb` (the stored format before migration 0003, and what a migrated event
+/// went through) keeps a number's value, not its spelling: `-0.0` comes back as `0.0`. A
+/// decision factor that contributes `-0.0` (a negative weight times zero) must not read as an
+/// altered event, in either format.
 #[tokio::test]
 async fn numbers_jsonb_respells_still_verify() {
     let db = TestDb::new().await;
@@ -113,4 +114,17 @@ async fn numbers_jsonb_respells_still_verify() {
     let report = store.verify().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.problems);
     assert_eq!(report.events, 2);
+    sqlx::query("ALTER TABLE events ALTER COLUMN payload TYPE jsonb USING payload::jsonb")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let respelled: String = sqlx::query_scalar("SELECT payload::text FROM events ORDER BY global_position LIMIT 1")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(!respelled.contains("-0.0"), "jsonb respells it: {respelled}");
+    // A new pool: statements prepared before the type change would be refused.
+    let reopened = Store::connect(db.url(), 2, reachspark_store::MasterKey::generate()).await.unwrap();
+    let report = reopened.verify().await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
 }

@@ -4,6 +4,7 @@
 mod append_only;
 mod commands;
 mod concurrency;
+mod format;
 mod gap_free;
 mod idempotency;
 mod identity;
