@@ -304,23 +304,49 @@ fn task_failed(err: tokio::task::JoinError) -> RunnerError {
 /// A page being opened and decoded, or why reading stopped.
 type Page = Result<JoinHandle<Result<Vec<Envelope>, RunnerError>>, RunnerError>;
 
-/// Reads the log page by page into `pages`, in order, and ends with it. Each page is opened
-/// and decoded on a task of its own while the server already produces the next one.
+/// Events one statement of a rebuild's read asks for: one walk of the log's order index per
+/// this many events, and one snapshot held no longer than it takes to read them.
+const READ_RUN: i64 = 250_000;
+
+/// Reads the log into `pages` of `batch` events, in order, and ends with it. The server streams
+/// each run of events as it walks the index; each page is opened and decoded on a task of its
+/// own while the next one arrives.
 async fn read_log(store: Store, batch: i64, pages: mpsc::Sender<Page>) {
+    use futures::StreamExt as _;
     let mut cursor = Position::START;
+    let page_len = usize::try_from(batch).unwrap_or(1).max(1);
     loop {
-        let sealed = match store.read_all_sealed(cursor, batch).await {
-            Ok(sealed) => sealed,
-            Err(err) => {
-                pages.send(Err(err.into())).await.ok();
-                return;
+        let mut run = std::pin::pin!(store.stream_all_sealed(cursor, READ_RUN.max(batch)));
+        let mut page = Vec::with_capacity(page_len);
+        let mut in_run = 0_i64;
+        loop {
+            let next = run.next().await;
+            let ended = next.is_none();
+            match next {
+                Some(Ok(event)) => {
+                    cursor = event.position();
+                    in_run += 1;
+                    page.push(event);
+                }
+                Some(Err(err)) => {
+                    pages.send(Err(err.into())).await.ok();
+                    return;
+                }
+                None => {}
             }
-        };
-        let Some(last) = sealed.last() else { return };
-        cursor = last.position();
-        let store = store.clone();
-        let decoding = tokio::spawn(async move { decode(store.open_personal_data(sealed).await?) });
-        if pages.send(Ok(decoding)).await.is_err() {
+            if page.len() == page_len || (ended && !page.is_empty()) {
+                let sealed = std::mem::replace(&mut page, Vec::with_capacity(page_len));
+                let store = store.clone();
+                let decoding = tokio::spawn(async move { decode(store.open_personal_data(sealed).await?) });
+                if pages.send(Ok(decoding)).await.is_err() {
+                    return;
+                }
+            }
+            if ended {
+                break;
+            }
+        }
+        if in_run < READ_RUN.max(batch) {
             return;
         }
     }

@@ -226,21 +226,21 @@ struct SealedSpan {
 
 /// The sealed objects of valid JSON text, in order.
 fn sealed_spans(json: &str) -> impl Iterator<Item = SealedSpan> + '_ {
-    const KEY: &str = "\"$enc\"";
+    static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"$enc\""));
     let bytes = json.as_bytes();
-    let skip_ws = move |mut i: usize| {
-        while bytes.get(i).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
-            i += 1;
-        }
-        i
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let skip_ws = move |i: usize| {
+        bytes.get(i..).and_then(|rest| rest.iter().position(|b| !is_ws(b))).map_or(bytes.len(), |n| i + n)
     };
     let mut from = 0;
     std::iter::from_fn(move || loop {
-        let at = from + json.get(from..)?.find(KEY)?;
-        from = at + KEY.len();
-        let start = bytes[..at].iter().rposition(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        let at = from + KEY.find(bytes.get(from..)?)?;
+        let key_end = at + KEY.needle().len();
+        from = key_end;
+        let start = bytes[..at].iter().rposition(|b| !is_ws(b));
         let Some(start) = start.filter(|&i| bytes[i] == b'{') else { continue };
-        let colon = skip_ws(at + KEY.len());
+        let colon = skip_ws(key_end);
         if bytes.get(colon) != Some(&b':') {
             continue;
         }
@@ -251,8 +251,18 @@ fn sealed_spans(json: &str) -> impl Iterator<Item = SealedSpan> + '_ {
         // The string's end: the first quote not escaped (base64 has no escapes; anything else
         // is read whole, then fails to decode and opens as null).
         let mut i = open_quote + 1;
-        while i < bytes.len() && bytes[i] != b'"' {
-            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        loop {
+            match bytes.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+                Some(n) if bytes[i + n] == b'"' => {
+                    i += n;
+                    break;
+                }
+                Some(n) => i += n + 2,
+                None => {
+                    i = bytes.len();
+                    break;
+                }
+            }
         }
         let close = skip_ws(i + 1);
         if bytes.get(close) != Some(&b'}') {

@@ -55,6 +55,20 @@ pub enum CampaignEvent {
     },
 }
 
+impl CampaignEvent {
+    /// The decision record this event carries, if it is one of the decided events.
+    pub fn decision(&self) -> Option<&Decision> {
+        match self {
+            Self::StrategyUpdated { decision, .. } => Some(decision),
+            Self::CampaignCreated { .. }
+            | Self::TemplateAdded { .. }
+            | Self::TemplateRetired { .. }
+            | Self::CampaignPaused { .. }
+            | Self::CampaignResumed { .. } => None,
+        }
+    }
+}
+
 impl DomainEvent for CampaignEvent {
     fn event_type(&self) -> &'static str {
         match self {

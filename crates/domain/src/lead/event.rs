@@ -139,6 +139,35 @@ pub enum LeadEvent {
     LeadReassigned { from: Uuid, to: Uuid, decision: Decision, at: DateTime<Utc> },
 }
 
+impl LeadEvent {
+    /// The decision record this event carries, if it is one of the decided events.
+    pub fn decision(&self) -> Option<&Decision> {
+        match self {
+            Self::LeadClassified { decision, .. }
+            | Self::LeadScored { decision, .. }
+            | Self::LeadAllocated { decision, .. }
+            | Self::MessageDrafted { decision, .. }
+            | Self::MessageApproved { decision, .. }
+            | Self::MessageRejected { decision, .. }
+            | Self::ResponseAnalyzed { decision, .. }
+            | Self::LeadReassigned { decision, .. } => Some(decision),
+            Self::LeadDiscovered { .. }
+            | Self::LeadEnriched { .. }
+            | Self::MessageApprovalRequested { .. }
+            | Self::MessageScheduled { .. }
+            | Self::MessageSent { .. }
+            | Self::MessageSendFailed { .. }
+            | Self::ResponseReceived { .. }
+            | Self::FollowUpScheduled { .. }
+            | Self::LeadQualified { .. }
+            | Self::LeadClosed { .. }
+            | Self::LeadOptedOut { .. }
+            | Self::PersonalDataErased { .. }
+            | Self::NoteAdded { .. } => None,
+        }
+    }
+}
+
 impl DomainEvent for LeadEvent {
     fn event_type(&self) -> &'static str {
         match self {

@@ -3,28 +3,24 @@
 //! becomes one row. Decisions hold no personal data, so this table survives erasure intact.
 
 use async_trait::async_trait;
-use reachspark_domain::decision::{Decision, Engine};
+use reachspark_domain::decision::Engine;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use super::label;
-use crate::copy::CopyRows;
-use crate::{Envelope, Projection, ProjectionError};
+use crate::copy::{CopyRows, Jsonb};
+use crate::{Decoded, Envelope, Projection, ProjectionError};
 
 /// The decisions read model.
 #[derive(Debug, Clone, Copy)]
 pub struct Decisions;
 
-/// The one field of a payload this model reads.
-#[derive(serde::Deserialize)]
-struct Carrier {
-    #[serde(default)]
-    decision: Option<Decision>,
-}
-
-struct Row<'a> {
-    envelope: &'a Envelope,
-    decision: Decision,
+/// How the decision was made, as stored: `rules`, `llm` or `human`.
+fn engine_label(engine: &Engine) -> &'static str {
+    match engine {
+        Engine::Rules { .. } => "rules",
+        Engine::Llm { .. } => "llm",
+        Engine::Human => "human",
+    }
 }
 
 #[async_trait]
@@ -66,56 +62,32 @@ impl Projection for Decisions {
     }
 
     async fn apply(&self, tx: &mut PgConnection, schema: &str, events: &[Envelope]) -> Result<(), ProjectionError> {
-        let mut rows = Vec::new();
-        for envelope in events {
-            // Every event type whose payload carries a decision record, read from the payload
-            // itself so a new decision-carrying event needs no change here.
-            if !envelope.recorded.payload.contains("\"decision\"") {
-                continue;
-            }
-            let carrier: Carrier =
-                serde_json::from_str(&envelope.recorded.payload).map_err(|e| ProjectionError::Event {
-                    event_id: envelope.recorded.event_id,
-                    reason: format!("unreadable decision record: {e}"),
-                })?;
-            let Some(decision) = carrier.decision else { continue };
-            rows.push(Row { envelope, decision });
-        }
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let engine =
-            |r: &Row<'_>| -> (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>) {
-                match &r.decision.engine {
-                    Engine::Rules { policy_version } => {
-                        ("rules".into(), Some(policy_version.clone()), None, None, None, None)
-                    }
-                    Engine::Llm { provider, model, prompt_hash, response_hash } => (
-                        "llm".into(),
-                        None,
-                        Some(provider.clone()),
-                        Some(model.clone()),
-                        Some(prompt_hash.clone()),
-                        Some(response_hash.clone()),
-                    ),
-                    Engine::Human => ("human".into(), None, None, None, None, None),
-                }
-            };
         let mut copy = CopyRows::new();
-        for row in &rows {
-            let (engine, policy, provider, model, prompt, response) = engine(row);
-            let (r, d) = (&row.envelope.recorded, &row.decision);
-            let based_on = format!("{{{}}}", d.based_on.iter().map(Uuid::to_string).collect::<Vec<_>>().join(","));
-            let factors = serde_json::to_string(&d.factors).unwrap_or_else(|_| "[]".to_owned());
-            copy.plain(r.event_id).text(&r.stream_type).plain(r.stream_id).text(&r.event_type);
-            copy.text(&label(&d.kind)).text(&d.output).text(&label(&d.decided_by.kind)).text(&d.decided_by.id);
-            copy.text(&engine).opt_text(policy.as_deref()).opt_text(provider.as_deref()).opt_text(model.as_deref());
-            copy.opt_text(prompt.as_deref()).opt_text(response.as_deref()).plain(d.confidence).opt_plain(d.propensity);
-            copy.text(&factors)
-                .text(&d.rationale)
-                .plain(based_on)
-                .plain(r.global_position)
-                .plain(r.recorded_at.to_rfc3339());
+        for envelope in events {
+            let decision = match &envelope.decoded {
+                Decoded::Lead(event) => event.decision(),
+                Decoded::Campaign(event) => event.decision(),
+                _ => None,
+            };
+            let Some(d) = decision else { continue };
+            let r = &envelope.recorded;
+            let (policy, llm) = match &d.engine {
+                Engine::Rules { policy_version } => (Some(policy_version), None),
+                Engine::Llm { provider, model, prompt_hash, response_hash } => {
+                    (None, Some((provider, model, prompt_hash, response_hash)))
+                }
+                Engine::Human => (None, None),
+            };
+            let factors = serde_json::to_string(&d.factors).map_err(|e| ProjectionError::Event {
+                event_id: r.event_id,
+                reason: format!("decision factors: {e}"),
+            })?;
+            copy.put(r.event_id).put(&r.stream_type).put(r.stream_id).put(&r.event_type);
+            copy.put(label(&d.kind)).put(&d.output).put(label(&d.decided_by.kind)).put(&d.decided_by.id);
+            copy.put(engine_label(&d.engine)).put(policy).put(llm.map(|l| l.0)).put(llm.map(|l| l.1));
+            copy.put(llm.map(|l| l.2)).put(llm.map(|l| l.3)).put(d.confidence).put(d.propensity);
+            copy.put(Jsonb(&factors)).put(&d.rationale).put(d.based_on.as_slice()).put(r.global_position);
+            copy.put(r.recorded_at);
             copy.end_row();
         }
         copy.send(

@@ -193,14 +193,11 @@ impl Bulk for Held {
     async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError> {
         let mut copy = CopyRows::new();
         for (id, r) in self.leads.drain() {
-            copy.plain(id).opt_text(r.name.as_deref()).opt_text(r.position.as_deref());
-            copy.opt_text(r.company.as_deref()).opt_text(r.linkedin_url.as_deref()).opt_text(r.email.as_deref());
-            copy.opt_text(r.classification.as_deref()).opt_plain(r.quality_score).text(&r.contact_status);
-            copy.opt_time(r.last_contacted).opt_text(r.message_sent.as_deref()).opt_text(r.response.as_deref());
-            copy.opt_text(r.response_sentiment.as_deref()).opt_text(r.response_intent.as_deref());
-            copy.opt_plain(r.assigned_to).opt_text(r.notes.as_deref()).opt_plain(r.campaign_id);
-            copy.opt_text(r.source.as_deref()).plain(r.opted_out).plain(r.erased).plain(r.stream_version);
-            copy.opt_time(r.updated_at);
+            copy.put(id).put(r.name).put(r.position).put(r.company).put(r.linkedin_url).put(r.email);
+            copy.put(r.classification).put(r.quality_score).put(r.contact_status).put(r.last_contacted);
+            copy.put(r.message_sent).put(r.response).put(r.response_sentiment).put(r.response_intent);
+            copy.put(r.assigned_to).put(r.notes).put(r.campaign_id).put(r.source).put(r.opted_out).put(r.erased);
+            copy.put(r.stream_version).put(r.updated_at);
             copy.end_row();
         }
         copy.send(
@@ -213,9 +210,8 @@ impl Bulk for Held {
         .await?;
         let mut copy = CopyRows::new();
         for (id, m) in self.messages.drain() {
-            copy.plain(id).plain(m.lead_id).opt_text(m.body.as_deref()).opt_text(m.template_id.as_deref());
-            copy.opt_text(m.channel.as_deref()).opt_text(m.step.as_deref()).text(&m.status).plain(m.ai_generated);
-            copy.opt_plain(m.account_id).opt_time(m.drafted_at).opt_time(m.sent_at);
+            copy.put(id).put(m.lead_id).put(m.body).put(m.template_id).put(m.channel).put(m.step).put(m.status);
+            copy.put(m.ai_generated).put(m.account_id).put(m.drafted_at).put(m.sent_at);
             copy.end_row();
         }
         copy.send(

@@ -107,9 +107,9 @@ impl Projection for Timeline {
         let mut copy = CopyRows::new();
         for (e, event) in rows {
             let r = &e.recorded;
-            copy.plain(r.stream_id).plain(r.stream_version).plain(r.global_position).plain(r.event_id);
-            copy.text(&r.event_type).text(&summary(event)).opt_text(e.actor_kind()).opt_text(e.actor_id());
-            copy.plain(r.recorded_at.to_rfc3339()).end_row();
+            copy.put(r.stream_id).put(r.stream_version).put(r.global_position).put(r.event_id);
+            copy.put(&r.event_type).put(summary(event)).put(e.actor_kind()).put(e.actor_id()).put(r.recorded_at);
+            copy.end_row();
         }
         copy.send(
             tx,

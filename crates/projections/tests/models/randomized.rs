@@ -196,5 +196,18 @@ async fn after_a_randomised_concurrent_workload_every_read_model_equals_a_rebuil
     for s in status::status(&store).await.unwrap() {
         assert_eq!((s.name.clone(), s.events_applied, s.state.as_str()), (s.name, total, "running"));
     }
+    // One decision row per event whose payload carries a decision record, whatever its type:
+    // the model takes them from the domain events, and a decided event it did not know would
+    // be missing here.
+    let (carried, missing): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE event_id NOT IN (SELECT event_id FROM read.decisions))
+         FROM events WHERE payload::jsonb ? 'decision'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM read.decisions").fetch_one(store.pool()).await.unwrap();
+    assert!(carried > 0);
+    assert_eq!((rows, missing), (carried, 0), "decision rows against events carrying a decision");
     compare_with_rebuild(&store, &all).await;
 }
