@@ -6,7 +6,7 @@
 //! width for its column is refused by the server ("incorrect binary data format"), never stored
 //! wrong, and every model's rows are compared with its live tables in the tests.
 
-use chrono::{DateTime, TimeZone as _, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -137,6 +137,14 @@ impl Field for DateTime<Utc> {
     }
 }
 
+/// Days since 2000-01-01.
+impl Field for NaiveDate {
+    fn encode(&self, buf: &mut Vec<u8>) -> bool {
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+        i32::try_from((*self - epoch).num_days()).unwrap_or(i32::MAX).encode(buf)
+    }
+}
+
 impl Field for Jsonb<'_> {
     fn encode(&self, buf: &mut Vec<u8>) -> bool {
         // Version 1 of jsonb's binary input: the JSON text.
@@ -172,7 +180,7 @@ mod tests {
     use chrono::Duration;
     use reachspark_store::testing::TestDb;
 
-    type Row = (Uuid, i16, i32, i64, f64, bool, String, DateTime<Utc>, serde_json::Value, Vec<Uuid>);
+    type Row = (Uuid, i16, i32, i64, f64, bool, String, DateTime<Utc>, serde_json::Value, Vec<Uuid>, NaiveDate);
 
     #[tokio::test]
     async fn every_field_reads_back_as_sqlx_would_have_written_it() {
@@ -180,7 +188,7 @@ mod tests {
         let mut conn = db.pool().acquire().await.unwrap();
         sqlx::query(
             "CREATE TABLE t (n int, id uuid, small smallint, medium int, big bigint, x double precision, flag boolean,
-                             words text, at timestamptz, doc jsonb, ids uuid[])",
+                             words text, at timestamptz, doc jsonb, ids uuid[], day date)",
         )
         .execute(&mut *conn)
         .await
@@ -200,6 +208,7 @@ mod tests {
                 at,
                 serde_json::json!([{"name": "fit", "weight": 0.5}]),
                 vec![Uuid::new_v4(), Uuid::new_v4()],
+                NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
             ),
             (
                 Uuid::nil(),
@@ -212,21 +221,22 @@ mod tests {
                 old,
                 serde_json::json!({}),
                 vec![],
+                NaiveDate::from_ymd_opt(1999, 12, 31).unwrap(),
             ),
         ];
         let mut copy = CopyRows::new();
         for (n, r) in (1_i32..).zip(&rows) {
             copy.put(n).put(r.0).put(r.1).put(r.2).put(r.3).put(r.4).put(r.5).put(&r.6).put(r.7);
-            copy.put(Jsonb(&r.8.to_string())).put(r.9.as_slice()).end_row();
+            copy.put(Jsonb(&r.8.to_string())).put(r.9.as_slice()).put(r.10).end_row();
         }
         copy.put(3).put(None::<Uuid>).put(None::<i16>).put(None::<i32>).put(None::<i64>).put(None::<f64>);
         copy.put(None::<bool>).put(None::<&str>).put(None::<DateTime<Utc>>).put(None::<Jsonb<'_>>);
-        copy.put(None::<&[Uuid]>).end_row();
-        copy.send(&mut conn, "t", "n, id, small, medium, big, x, flag, words, at, doc, ids").await.unwrap();
+        copy.put(None::<&[Uuid]>).put(None::<NaiveDate>).end_row();
+        copy.send(&mut conn, "t", "n, id, small, medium, big, x, flag, words, at, doc, ids, day").await.unwrap();
 
         for (n, r) in (1_i32..).zip(&rows) {
             let back: Row =
-                sqlx::query_as("SELECT id, small, medium, big, x, flag, words, at, doc, ids FROM t WHERE n = $1")
+                sqlx::query_as("SELECT id, small, medium, big, x, flag, words, at, doc, ids, day FROM t WHERE n = $1")
                     .bind(n)
                     .fetch_one(&mut *conn)
                     .await
@@ -238,12 +248,12 @@ mod tests {
                 .await
                 .unwrap();
             assert!(bound, "row {n}: the time equals the same time bound by sqlx");
-            let expected = (r.0, r.1, r.2, r.3, r.4, r.5, r.6.clone(), back.7, r.8.clone(), r.9.clone());
+            let expected = (r.0, r.1, r.2, r.3, r.4, r.5, r.6.clone(), back.7, r.8.clone(), r.9.clone(), r.10);
             assert_eq!(back, expected, "row {n}");
         }
         let nulls: bool = sqlx::query_scalar(
             "SELECT id IS NULL AND small IS NULL AND medium IS NULL AND big IS NULL AND x IS NULL AND flag IS NULL
-                    AND words IS NULL AND at IS NULL AND doc IS NULL AND ids IS NULL FROM t WHERE n = 3",
+                    AND words IS NULL AND at IS NULL AND doc IS NULL AND ids IS NULL AND day IS NULL FROM t WHERE n = 3",
         )
         .fetch_one(&mut *conn)
         .await

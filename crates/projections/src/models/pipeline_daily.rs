@@ -11,7 +11,8 @@ use reachspark_domain::lead::{LeadEvent, Sentiment};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::{Decoded, Envelope, Projection, ProjectionError};
+use crate::copy::CopyRows;
+use crate::{Bulk, Decoded, Envelope, Projection, ProjectionError};
 
 /// The per-campaign, per-day funnel read model.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +60,66 @@ fn lead_events(events: &[Envelope]) -> impl Iterator<Item = (&Envelope, &LeadEve
     })
 }
 
+/// Adds the stages reached in `events` to `counts`, by the campaign of each event's lead.
+fn count(
+    events: &[Envelope],
+    campaigns: &HashMap<Uuid, Uuid>,
+    counts: &mut HashMap<(Uuid, NaiveDate), Counts>,
+) -> Result<(), ProjectionError> {
+    for (envelope, event) in lead_events(events) {
+        let Some((stage, at)) = stage(event) else { continue };
+        let campaign_id = campaigns.get(&envelope.recorded.stream_id).ok_or_else(|| ProjectionError::Event {
+            event_id: envelope.recorded.event_id,
+            reason: "a lead event before the lead's LeadDiscovered".to_owned(),
+        })?;
+        counts.entry((*campaign_id, at.date_naive())).or_default()[stage] += 1;
+    }
+    Ok(())
+}
+
+/// A rebuild's rows: every lead's campaign and every day's counts, in memory.
+#[derive(Default)]
+struct Held {
+    campaigns: HashMap<Uuid, Uuid>,
+    counts: HashMap<(Uuid, NaiveDate), Counts>,
+}
+
+#[async_trait]
+impl Bulk for Held {
+    fn fold(&mut self, events: &[Envelope]) -> Result<(), ProjectionError> {
+        for (envelope, event) in lead_events(events) {
+            if let LeadEvent::LeadDiscovered { campaign_id, .. } = event {
+                // The first discovery wins, as the table's ON CONFLICT DO NOTHING keeps it.
+                self.campaigns.entry(envelope.recorded.stream_id).or_insert(*campaign_id);
+            }
+        }
+        count(events, &self.campaigns, &mut self.counts)
+    }
+
+    fn rows(&self) -> usize {
+        self.campaigns.len() + self.counts.len()
+    }
+
+    async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError> {
+        let mut copy = CopyRows::new();
+        for (lead, campaign) in self.campaigns.drain() {
+            copy.put(lead).put(campaign).end_row();
+        }
+        copy.send(tx, &format!("{schema}.pipeline_lead_campaigns"), "lead_id, campaign_id").await?;
+        let mut copy = CopyRows::new();
+        for ((campaign, day), counts) in self.counts.drain() {
+            copy.put(campaign).put(day);
+            for n in counts {
+                copy.put(n);
+            }
+            copy.end_row();
+        }
+        let columns = STAGES.join(", ");
+        copy.send(tx, &format!("{schema}.pipeline_daily"), &format!("campaign_id, day, {columns}")).await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Projection for PipelineDaily {
     fn name(&self) -> &'static str {
@@ -93,6 +154,10 @@ impl Projection for PipelineDaily {
         ]
     }
 
+    fn bulk(&self) -> Option<Box<dyn Bulk>> {
+        Some(Box::<Held>::default())
+    }
+
     async fn apply(&self, tx: &mut PgConnection, schema: &str, events: &[Envelope]) -> Result<(), ProjectionError> {
         let mut campaigns: HashMap<Uuid, Uuid> = HashMap::new();
         let mut discovered: Vec<(Uuid, Uuid)> = Vec::new();
@@ -121,14 +186,7 @@ impl Projection for PipelineDaily {
         }
 
         let mut counts: HashMap<(Uuid, NaiveDate), Counts> = HashMap::new();
-        for (envelope, event) in lead_events(events) {
-            let Some((stage, at)) = stage(event) else { continue };
-            let campaign_id = campaigns.get(&envelope.recorded.stream_id).ok_or_else(|| ProjectionError::Event {
-                event_id: envelope.recorded.event_id,
-                reason: "a lead event before the lead's LeadDiscovered".to_owned(),
-            })?;
-            counts.entry((*campaign_id, at.date_naive())).or_default()[stage] += 1;
-        }
+        count(events, &campaigns, &mut counts)?;
 
         if !discovered.is_empty() {
             sqlx::query(&format!(

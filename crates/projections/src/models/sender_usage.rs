@@ -19,7 +19,8 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::label;
-use crate::{Decoded, Envelope, Projection, ProjectionError};
+use crate::copy::{CopyRows, Jsonb};
+use crate::{Bulk, Decoded, Envelope, Projection, ProjectionError};
 
 /// The sender usage read model.
 #[derive(Debug, Clone, Copy)]
@@ -211,6 +212,82 @@ fn fold(
     Ok(changes)
 }
 
+/// A rebuild's rows, in memory: every account, the slots still held and each day's usage. Each
+/// page changes them exactly as `apply` changes the tables (the same fold; held slots kept,
+/// released and dropped as `write_slots` does; usage added up as `write_usage`'s upsert).
+#[derive(Default)]
+struct Held {
+    accounts: HashMap<Uuid, SenderAccountState>,
+    slots: HashMap<Uuid, Slot>,
+    usage: HashMap<(Uuid, NaiveDate, ActionType), Usage>,
+}
+
+#[async_trait]
+impl Bulk for Held {
+    fn fold(&mut self, events: &[Envelope]) -> Result<(), ProjectionError> {
+        // The slots released here that an earlier page reserved, as `load_slots` reads them.
+        let earlier: HashMap<Uuid, Slot> = account_events(events)
+            .filter_map(|(_, event)| match event {
+                SenderAccountEvent::SendSlotReleased { reservation_id, .. } => {
+                    self.slots.get(reservation_id).map(|slot| (*reservation_id, *slot))
+                }
+                _ => None,
+            })
+            .collect();
+        let changes = fold(events, &mut self.accounts, earlier)?;
+        for (id, slot) in changes.reserved {
+            self.slots.entry(id).or_insert(slot);
+        }
+        for id in &changes.released {
+            self.slots.remove(id);
+        }
+        if !changes.latest.is_empty() {
+            self.slots.retain(|_, slot| {
+                changes.latest.get(&slot.account_id).is_none_or(|latest| slot.at > *latest - Duration::days(7))
+            });
+        }
+        for (key, change) in changes.usage {
+            let row = self.usage.entry(key).or_default();
+            row.reserved += change.reserved;
+            row.released += change.released;
+            row.daily_cap = change.daily_cap;
+            row.daily_total_cap = change.daily_total_cap;
+            row.weekly_cap = change.weekly_cap;
+        }
+        Ok(())
+    }
+
+    fn rows(&self) -> usize {
+        self.accounts.len() + self.slots.len() + self.usage.len()
+    }
+
+    async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError> {
+        let mut copy = CopyRows::new();
+        for (id, account) in self.accounts.drain() {
+            let Some(r) = account.registration() else { continue };
+            let limits = serde_json::to_string(&r.limits)
+                .map_err(|e| ProjectionError::Database(sqlx::Error::Encode(Box::new(e))))?;
+            copy.put(id).put(label(&r.channel)).put(&r.provider).put(Jsonb(&limits)).put(r.registered_at).end_row();
+        }
+        let columns = "account_id, channel, provider, limits, registered_at";
+        copy.send(tx, &format!("{schema}.sender_accounts"), columns).await?;
+        let mut copy = CopyRows::new();
+        for (id, slot) in self.slots.drain() {
+            copy.put(id).put(slot.account_id).put(label(&slot.action_type)).put(slot.at).end_row();
+        }
+        let columns = "reservation_id, account_id, action_type, at";
+        copy.send(tx, &format!("{schema}.sender_usage_reservations"), columns).await?;
+        let mut copy = CopyRows::new();
+        for ((account, day, action), u) in self.usage.drain() {
+            copy.put(account).put(day).put(label(&action)).put(u.reserved).put(u.released).put(u.daily_cap);
+            copy.put(u.daily_total_cap).put(u.weekly_cap).end_row();
+        }
+        let columns = "account_id, day, action_type, reserved, released, daily_cap, daily_total_cap, weekly_cap";
+        copy.send(tx, &format!("{schema}.sender_usage"), columns).await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Projection for SenderUsage {
     fn name(&self) -> &'static str {
@@ -263,6 +340,10 @@ impl Projection for SenderUsage {
                     'Slots used per account and action type in the 7 UTC days ending on day, next to the weekly cap.'"
             ),
         ]
+    }
+
+    fn bulk(&self) -> Option<Box<dyn Bulk>> {
+        Some(Box::<Held>::default())
     }
 
     async fn apply(&self, tx: &mut PgConnection, schema: &str, events: &[Envelope]) -> Result<(), ProjectionError> {

@@ -11,7 +11,9 @@ use reachspark_projections::models::SenderUsage;
 use reachspark_projections::Projection;
 use uuid::Uuid;
 
-use crate::support::{assert_batch_independent, at, day, decision, discover, draft, project, register, World};
+use crate::support::{
+    assert_batch_independent, at, day, decision, discover, draft, project, register, snapshot, World,
+};
 
 const LINKEDIN: Uuid = Uuid::from_u128(0xA1);
 const MAILBOX: Uuid = Uuid::from_u128(0xB1);
@@ -172,4 +174,26 @@ async fn the_schema_and_its_view_can_be_recreated_after_a_swap() {
     .await
     .unwrap();
     assert_eq!(views, 1);
+}
+
+#[tokio::test]
+async fn a_rebuild_folding_in_memory_page_by_page_gives_the_same_rows() {
+    let world = World::new().await;
+    let held = bookings(&world).await;
+    let events = world.envelopes().await;
+    project(world.pool(), &SenderUsage, "applied", &[&events]).await;
+    let store = world.bus.store();
+    let models: Vec<std::sync::Arc<dyn Projection>> = vec![std::sync::Arc::new(SenderUsage)];
+    reachspark_projections::runner::ensure_ready(store, &models).await.unwrap();
+    // Pages of three events: releases of slots held from earlier pages, and the week-old slots
+    // forgotten on a later page.
+    reachspark_projections::rebuild::rebuild(store, &models, 3, |_| {}).await.unwrap();
+    let rebuilt = snapshot(world.pool(), &SenderUsage, "read").await;
+    assert_eq!(rebuilt, snapshot(world.pool(), &SenderUsage, "applied").await);
+    let reservations: Vec<Uuid> =
+        sqlx::query_scalar("SELECT reservation_id FROM read.sender_usage_reservations ORDER BY reservation_id")
+            .fetch_all(world.pool())
+            .await
+            .unwrap();
+    assert_eq!(reservations, held);
 }
