@@ -57,7 +57,13 @@ impl Projection for Decisions {
             format!(
                 "CREATE INDEX IF NOT EXISTS decisions_subject_idx ON {schema}.decisions (subject_id, global_position)"
             ),
-            format!("CREATE INDEX IF NOT EXISTS decisions_kind_idx ON {schema}.decisions (kind, decided_at)"),
+            // The audit feed, newest first, of every kind or of one (`queries::decisions`).
+            format!("CREATE INDEX IF NOT EXISTS decisions_position_idx ON {schema}.decisions (global_position)"),
+            format!(
+                "CREATE INDEX IF NOT EXISTS decisions_kind_position_idx ON {schema}.decisions (kind, global_position)"
+            ),
+            // Replaced by the one above: (kind, decided_at) served neither order of the feed.
+            format!("DROP INDEX IF EXISTS {schema}.decisions_kind_idx"),
         ]
     }
 

@@ -101,8 +101,11 @@ impl Bulk for Held {
     }
 
     async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError> {
+        // In key order, each primary-key insert lands on the index's rightmost page.
+        let mut campaigns: Vec<_> = self.campaigns.drain().collect();
+        campaigns.sort_unstable();
         let mut copy = CopyRows::new();
-        for (lead, campaign) in self.campaigns.drain() {
+        for (lead, campaign) in campaigns {
             copy.put(lead).put(campaign).end_row();
         }
         copy.send(tx, &format!("{schema}.pipeline_lead_campaigns"), "lead_id, campaign_id").await?;

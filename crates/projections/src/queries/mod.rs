@@ -299,13 +299,23 @@ pub async fn decisions(
     before: Option<i64>,
     first: i64,
 ) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM read.decisions WHERE ($1::text IS NULL OR kind = $1) AND ($2::bigint IS NULL OR global_position < $2)
-         ORDER BY global_position DESC LIMIT $3",
-    )
-    .bind(kind)
-    .bind(before)
-    .bind(first)
+    // Two statements rather than one with `$1 IS NULL OR kind = $1`: each walks its index
+    // backwards and stops after `first` rows, where the combined one sorted the whole table.
+    let before = before.unwrap_or(i64::MAX);
+    match kind {
+        Some(kind) => sqlx::query_as(
+            "SELECT * FROM read.decisions WHERE kind = $1 AND global_position < $2
+             ORDER BY global_position DESC LIMIT $3",
+        )
+        .bind(kind)
+        .bind(before)
+        .bind(first),
+        None => sqlx::query_as(
+            "SELECT * FROM read.decisions WHERE global_position < $1 ORDER BY global_position DESC LIMIT $2",
+        )
+        .bind(before)
+        .bind(first),
+    }
     .fetch_all(pool)
     .await
 }
