@@ -315,8 +315,9 @@ async fn read_log(store: Store, batch: i64, pages: mpsc::Sender<Page>) {
     use futures::StreamExt as _;
     let mut cursor = Position::START;
     let page_len = usize::try_from(batch).unwrap_or(1).max(1);
+    let run_len = READ_RUN.max(batch);
     loop {
-        let mut run = std::pin::pin!(store.stream_all_sealed(cursor, READ_RUN.max(batch)));
+        let mut run = std::pin::pin!(store.stream_all_sealed(cursor, run_len));
         let mut page = Vec::with_capacity(page_len);
         let mut in_run = 0_i64;
         loop {
@@ -346,7 +347,7 @@ async fn read_log(store: Store, batch: i64, pages: mpsc::Sender<Page>) {
                 break;
             }
         }
-        if in_run < READ_RUN.max(batch) {
+        if in_run < run_len {
             return;
         }
     }

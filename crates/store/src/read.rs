@@ -300,13 +300,8 @@ impl Store {
 
     /// Like [`Store::read_all_raw`] but leaves personal data sealed (for integrity checks and copies).
     pub async fn read_all_sealed(&self, after: Position, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
-        let rows = sqlx::query(&GLOBAL_ORDER)
-            .bind(after.transaction_id.to_string())
-            .bind(after.global_position)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(raw_from_row).collect()
+        use futures::TryStreamExt as _;
+        self.stream_all_sealed(after, limit).try_collect().await
     }
 
     /// Like [`Store::read_all_sealed`], the events handed over as the server produces them
