@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use reachspark_domain::DomainEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -210,6 +210,21 @@ static GLOBAL_ORDER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
+/// Up to `limit` events after `after`, in [`GLOBAL_ORDER`].
+fn global_order(after: Position, limit: i64) -> sqlx::query::Query<'static, sqlx::Postgres, PgArguments> {
+    sqlx::query(GLOBAL_ORDER.as_str()).bind(after.transaction_id.to_string()).bind(after.global_position).bind(limit)
+}
+
+/// [`global_order`]'s rows as the server sends them. (Boxed: inside a generator the executor's
+/// lifetime would not be general enough for `Send`.)
+fn global_order_rows(
+    conn: &mut PgConnection,
+    after: Position,
+    limit: i64,
+) -> futures::stream::BoxStream<'_, Result<PgRow, sqlx::Error>> {
+    global_order(after, limit).fetch(conn)
+}
+
 /// A row selected with [`COLUMNS`] (by position), payload and metadata still sealed.
 pub(crate) fn raw_from_row(row: &PgRow) -> Result<RawEvent, StoreError> {
     Ok(RawEvent {
@@ -300,8 +315,8 @@ impl Store {
 
     /// Like [`Store::read_all_raw`] but leaves personal data sealed (for integrity checks and copies).
     pub async fn read_all_sealed(&self, after: Position, limit: i64) -> Result<Vec<RawEvent>, StoreError> {
-        use futures::TryStreamExt as _;
-        self.stream_all_sealed(after, limit).try_collect().await
+        let rows = global_order(after, limit).fetch_all(self.pool()).await?;
+        rows.iter().map(raw_from_row).collect()
     }
 
     /// Like [`Store::read_all_sealed`], the events handed over as the server produces them
@@ -312,13 +327,25 @@ impl Store {
         after: Position,
         limit: i64,
     ) -> impl futures::Stream<Item = Result<RawEvent, StoreError>> + Send + '_ {
-        use futures::StreamExt as _;
-        sqlx::query(&GLOBAL_ORDER)
-            .bind(after.transaction_id.to_string())
-            .bind(after.global_position)
-            .bind(limit)
-            .fetch(self.pool())
-            .map(|row| raw_from_row(&row?))
+        async_stream::try_stream! {
+            use futures::StreamExt as _;
+            let mut tx = self.pool().begin().await?;
+            // With a large limit the planner prefers a bitmap scan of every event after the
+            // cursor and a sort of them all (on disk), then keeps `limit`: each run of a rebuild
+            // read the rest of the log again. The index is already in this order.
+            sqlx::query(
+                "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true),
+                        set_config('jit', 'off', true)",
+            )
+            .execute(&mut *tx)
+            .await?;
+            let mut rows = global_order_rows(&mut tx, after, limit);
+            while let Some(row) = rows.next().await {
+                yield raw_from_row(&row?)?;
+            }
+            drop(rows);
+            tx.commit().await?;
+        }
     }
 
     /// The last position a gap-free reader can reach now (the head of the log).

@@ -14,7 +14,8 @@ use reachspark_domain::lead::{FailureKind, LeadClass, LeadEvent, Sentiment};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::{Decoded, Envelope, Projection, ProjectionError};
+use crate::copy::{CopyRows, Jsonb};
+use crate::{Bulk, Decoded, Envelope, Projection, ProjectionError};
 
 /// The template performance read model.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +51,16 @@ struct Counts {
     positive: i64,
     negative: i64,
     opt_outs: i64,
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.sent += other.sent;
+        self.replies += other.replies;
+        self.positive += other.positive;
+        self.negative += other.negative;
+        self.opt_outs += other.opt_outs;
+    }
 }
 
 type Key = (Uuid, String, String);
@@ -212,6 +223,10 @@ impl Projection for TemplatePerformance {
         ]
     }
 
+    fn bulk(&self) -> Option<Box<dyn Bulk>> {
+        Some(Box::<Held>::default())
+    }
+
     async fn apply(&self, tx: &mut PgConnection, schema: &str, events: &[Envelope]) -> Result<(), ProjectionError> {
         if lead_events(events).next().is_none() {
             return Ok(());
@@ -220,6 +235,54 @@ impl Projection for TemplatePerformance {
         let (counts, changed) = fold(events, &mut leads)?;
         write_attribution(tx, schema, &leads, &changed).await?;
         write_counts(tx, schema, counts).await
+    }
+}
+
+/// A rebuild's rows, folded in memory by the same [`fold`] as `apply`, and written once.
+#[derive(Default)]
+struct Held {
+    leads: HashMap<Uuid, Attribution>,
+    counts: HashMap<Key, Counts>,
+}
+
+#[async_trait]
+impl Bulk for Held {
+    fn fold(&mut self, events: &[Envelope]) -> Result<(), ProjectionError> {
+        let (counts, _) = fold(events, &mut self.leads)?;
+        for (key, change) in counts {
+            self.counts.entry(key).or_default().add(&change);
+        }
+        Ok(())
+    }
+
+    fn rows(&self) -> usize {
+        self.leads.len() + self.counts.len()
+    }
+
+    async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError> {
+        // In key order, each primary-key insert lands on the index's rightmost page.
+        let mut leads: Vec<_> = self.leads.drain().collect();
+        leads.sort_unstable_by_key(|(id, _)| *id);
+        let mut copy = CopyRows::new();
+        for (id, lead) in &leads {
+            let messages = serde_json::to_string(&lead.messages)
+                .map_err(|e| ProjectionError::Database(sqlx::Error::Encode(Box::new(e))))?;
+            let last = lead.last.as_ref();
+            copy.put(*id).put(lead.campaign_id).put(&lead.segment).put(last.map(|(t, _)| t.as_str()));
+            copy.put(last.map(|(_, s)| s.as_str())).put(Jsonb(&messages)).end_row();
+        }
+        let columns = "lead_id, campaign_id, segment, last_template_id, last_segment, message_templates";
+        copy.send(tx, &format!("{schema}.template_attribution"), columns).await?;
+        let mut rows: Vec<_> = self.counts.drain().collect();
+        rows.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        let mut copy = CopyRows::new();
+        for ((campaign, template, segment), c) in &rows {
+            copy.put(*campaign).put(template).put(segment).put(c.sent).put(c.replies).put(c.positive);
+            copy.put(c.negative).put(c.opt_outs).end_row();
+        }
+        let columns = "campaign_id, template_id, segment, sent, replies, positive, negative, opt_outs";
+        copy.send(tx, &format!("{schema}.template_performance"), columns).await?;
+        Ok(())
     }
 }
 
