@@ -24,7 +24,9 @@ const BULK_ROWS: usize = 1_000_000;
 pub struct Progress {
     /// Events applied so far.
     pub done: u64,
-    /// Events in the log when the rebuild started (it also applies those arriving meanwhile).
+    /// Events in the log when the rebuild started (it also applies those arriving meanwhile):
+    /// estimated from the span of positions while the log is read (an over-estimate if
+    /// rolled-back appends left gaps), exact once it has been read.
     pub total: u64,
     /// Time since the start.
     pub elapsed: Duration,
@@ -39,7 +41,8 @@ pub struct RebuildReport {
     pub elapsed: Duration,
     /// The rebuilt projections.
     pub projections: Vec<&'static str>,
-    /// Time each projection spent applying batches (the rest is reading, decoding and commits).
+    /// Time each projection spent applying batches and building its indexes (the rest is
+    /// reading, decoding and commits).
     pub apply_time: Vec<(&'static str, Duration)>,
 }
 
@@ -83,8 +86,11 @@ pub async fn rebuild_holding(
     }
     setup.commit().await?;
 
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(store.pool()).await?;
-    let total = u64::try_from(total).unwrap_or(0);
+    // Two probes of the primary key; counting would read the whole log once more.
+    let span: Option<i64> = sqlx::query_scalar("SELECT max(global_position) - min(global_position) + 1 FROM events")
+        .fetch_one(store.pool())
+        .await?;
+    let mut total = span.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
     let mut cursor = Position::START;
     let (mut read, mut reported) = (0_u64, 0_u64);
     // One task per read model, each on its own connection and committing its own batches: the
@@ -125,15 +131,8 @@ pub async fn rebuild_holding(
         )));
     }
     let mut done = read;
+    total = read;
     on_progress(Progress { done, total, elapsed: started.elapsed() });
-
-    let mut indexing = store.pool().begin().await?;
-    for projection in projections {
-        for sql in projection.index_sql(SHADOW) {
-            sqlx::query(&sql).execute(&mut *indexing).await?;
-        }
-    }
-    indexing.commit().await?;
 
     // Swap: wait for the live runners' current batches, apply what arrived meanwhile, and move
     // the shadow tables in, all in one transaction.
@@ -178,7 +177,7 @@ pub async fn rebuild_holding(
     sqlx::query(&format!("DROP SCHEMA {SHADOW} CASCADE")).execute(&mut *tx).await?;
     tx.commit().await?;
     guard.close().await.ok();
-    on_progress(Progress { done, total, elapsed: started.elapsed() });
+    on_progress(Progress { done, total: done, elapsed: started.elapsed() });
     Ok(RebuildReport {
         events: done,
         elapsed: started.elapsed(),
@@ -248,12 +247,21 @@ impl Worker {
             while let Some(done) = loading.join_next().await {
                 spent += joined(Some(done))?;
             }
+            let started = Instant::now();
             if let Some(held) = &mut bulk {
-                let started = Instant::now();
                 write_bulk(&store, held.as_mut()).await.map_err(failed)?;
-                spent += started.elapsed();
             }
-            Ok(spent)
+            let written = started.elapsed();
+            // Loaded: build this model's indexes now, while the others are still loading.
+            build_indexes(&store, projection.as_ref()).await?;
+            tracing::debug!(
+                projection = name,
+                applying_ms = spent.as_millis(),
+                writing_held_ms = written.as_millis(),
+                indexing_ms = (started.elapsed() - written).as_millis(),
+                "rebuilt into shadow tables"
+            );
+            Ok(spent + started.elapsed())
         });
         Self { name, queue, applied, task }
     }
@@ -277,6 +285,20 @@ async fn apply_page(store: &Store, projection: &dyn Projection, page: &[Envelope
         .await
         .map_err(|error| RunnerError::Projection { projection: projection.name(), error })?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Builds a model's indexes on its loaded shadow tables, each statement on a connection of its
+/// own: the server builds them side by side (and each with its parallel workers).
+async fn build_indexes(store: &Store, projection: &dyn Projection) -> Result<(), RunnerError> {
+    let mut building = JoinSet::new();
+    for sql in projection.index_sql(SHADOW) {
+        let pool = store.pool().clone();
+        building.spawn(async move { sqlx::query(&sql).execute(&pool).await.map(drop) });
+    }
+    while let Some(built) = building.join_next().await {
+        built.map_err(task_failed)??;
+    }
     Ok(())
 }
 
