@@ -96,7 +96,8 @@ pub async fn rebuild_holding(
     // One task per read model, each on its own connection and committing its own batches: the
     // shadow tables are independent, so the server applies them on all its cores at once. The
     // next pages are read and decoded meanwhile. Bounded queues keep memory to a few pages.
-    let workers: Vec<Worker> = projections.iter().map(|p| Worker::start(store, p.clone(), bulk_rows)).collect();
+    let workers: Vec<Worker> =
+        projections.iter().map(|p| Worker::start(store, p.clone(), bulk_rows, started)).collect();
     let (pages, mut decoded) = mpsc::channel(2);
     let reader = tokio::spawn(read_log(store.clone(), batch, pages));
     let failed = loop {
@@ -105,11 +106,10 @@ pub async fn rebuild_holding(
         cursor = envelopes.last().map_or(cursor, |e| e.recorded.position());
         read += envelopes.len() as u64;
         let page = Arc::new(envelopes);
-        let mut sent = true;
-        for worker in &workers {
-            sent &= worker.queue.send(page.clone()).await.is_ok();
-        }
-        if !sent {
+        // To every model at once: one whose queue is full holds back the next page, not the
+        // others' current one.
+        let sent = futures::future::join_all(workers.iter().map(|w| w.queue.send(page.clone()))).await;
+        if sent.iter().any(Result::is_err) {
             // A read model failed: its error is collected below.
             break true;
         }
@@ -121,9 +121,12 @@ pub async fn rebuild_holding(
         }
     };
     reader.abort();
-    let mut apply_time = Vec::with_capacity(workers.len());
-    for worker in workers {
-        apply_time.push((worker.name, worker.finish().await?));
+    // Every queue is closed first: each model finishes (writes what it holds, builds its
+    // indexes) as soon as it has applied its pages, not after the models before it.
+    let finishing: Vec<_> = workers.into_iter().map(Worker::close).collect();
+    let mut apply_time = Vec::with_capacity(finishing.len());
+    for (name, task) in finishing {
+        apply_time.push((name, task.await.map_err(task_failed)??));
     }
     if failed {
         return Err(RunnerError::Store(reachspark_store::StoreError::Config(
@@ -196,7 +199,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(store: &Store, projection: Arc<dyn Projection>, bulk_rows: usize) -> Self {
+    fn start(store: &Store, projection: Arc<dyn Projection>, bulk_rows: usize, since: Instant) -> Self {
         let (queue, mut pages) = mpsc::channel::<Arc<Vec<Envelope>>>(2);
         let applied = Arc::new(AtomicU64::new(0));
         let (store, counter) = (store.clone(), applied.clone());
@@ -244,6 +247,7 @@ impl Worker {
                     }
                 }
             }
+            let all_received = since.elapsed();
             while let Some(done) = loading.join_next().await {
                 spent += joined(Some(done))?;
             }
@@ -256,6 +260,7 @@ impl Worker {
             build_indexes(&store, projection.as_ref()).await?;
             tracing::debug!(
                 projection = name,
+                last_page_at_ms = all_received.as_millis(),
                 applying_ms = spent.as_millis(),
                 writing_held_ms = written.as_millis(),
                 indexing_ms = (started.elapsed() - written).as_millis(),
@@ -266,10 +271,10 @@ impl Worker {
         Self { name, queue, applied, task }
     }
 
-    /// Waits for the pages already queued; the time spent applying them.
-    async fn finish(self) -> Result<Duration, RunnerError> {
-        drop(self.queue);
-        self.task.await.map_err(task_failed)?
+    /// Tells the model no more pages come (its queue closes); its task then applies those
+    /// queued and finishes.
+    fn close(self) -> (&'static str, JoinHandle<Result<Duration, RunnerError>>) {
+        (self.name, self.task)
     }
 }
 
