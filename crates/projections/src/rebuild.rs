@@ -209,6 +209,13 @@ impl Worker {
             let mut spent = Duration::ZERO;
             let mut batches = 0_u64;
             let mut bulk = projection.bulk();
+            // A model folding in memory writes its rows in one go: its keys and indexes are
+            // built (sorted) after that rather than maintained row by row, which took the
+            // server about twice the work.
+            let mut deferred = match bulk {
+                Some(_) => defer_keys(&store, projection.as_ref()).await?,
+                None => Vec::new(),
+            };
             // Insert-only models take pages on two connections at once: one page's rows are
             // formatted here while the server loads the previous one.
             let mut loading: JoinSet<Result<Duration, RunnerError>> = JoinSet::new();
@@ -221,6 +228,7 @@ impl Worker {
                         // Memory is bounded: write what is held and go on through `apply`,
                         // which reads and updates those rows.
                         write_bulk(&store, held.as_mut()).await.map_err(failed)?;
+                        build_side_by_side(&store, std::mem::take(&mut deferred)).await?;
                         bulk = None;
                     }
                     spent += started.elapsed();
@@ -256,8 +264,9 @@ impl Worker {
                 write_bulk(&store, held.as_mut()).await.map_err(failed)?;
             }
             let written = started.elapsed();
-            // Loaded: build this model's indexes now, while the others are still loading.
-            build_indexes(&store, projection.as_ref()).await?;
+            // Loaded: build this model's keys and indexes now, while the others are still loading.
+            deferred.extend(projection.index_sql(SHADOW));
+            build_side_by_side(&store, deferred).await?;
             tracing::debug!(
                 projection = name,
                 last_page_at_ms = all_received.as_millis(),
@@ -293,11 +302,41 @@ async fn apply_page(store: &Store, projection: &dyn Projection, page: &[Envelope
     Ok(())
 }
 
-/// Builds a model's indexes on its loaded shadow tables, each statement on a connection of its
-/// own: the server builds them side by side (and each with its parallel workers).
-async fn build_indexes(store: &Store, projection: &dyn Projection) -> Result<(), RunnerError> {
+/// Drops the keys and indexes `projection`'s (empty) shadow tables were created with, and
+/// returns the statements that build them again, read from the catalog so that the tables end
+/// up exactly as `schema_sql` defines them.
+async fn defer_keys(store: &Store, projection: &dyn Projection) -> Result<Vec<String>, RunnerError> {
+    let tables: Vec<&str> = projection.tables().to_vec();
+    let found: Vec<(String, String)> = sqlx::query_as(
+        "SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname, c.conname,
+                       pg_get_constraintdef(c.oid)),
+                format('ALTER TABLE %I.%I DROP CONSTRAINT %I', n.nspname, t.relname, c.conname)
+         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE n.nspname = $1 AND t.relname = ANY($2) AND c.contype IN ('p', 'u', 'x')
+         UNION ALL
+         SELECT pg_get_indexdef(i.indexrelid), format('DROP INDEX %I.%I', n.nspname, x.relname)
+         FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+              JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE n.nspname = $1 AND t.relname = ANY($2)
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid)",
+    )
+    .bind(SHADOW)
+    .bind(&tables)
+    .fetch_all(store.pool())
+    .await?;
+    let mut tx = store.pool().begin().await?;
+    for (_, drop) in &found {
+        sqlx::query(drop).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(found.into_iter().map(|(build, _)| build).collect())
+}
+
+/// Builds keys and indexes on loaded shadow tables, each statement on a connection of its own:
+/// the server builds them side by side (statements on one table wait for each other's locks).
+async fn build_side_by_side(store: &Store, statements: Vec<String>) -> Result<(), RunnerError> {
     let mut building = JoinSet::new();
-    for sql in projection.index_sql(SHADOW) {
+    for sql in statements {
         let pool = store.pool().clone();
         building.spawn(async move { sqlx::query(&sql).execute(&pool).await.map(drop) });
     }
