@@ -334,11 +334,18 @@ async fn defer_keys(store: &Store, projection: &dyn Projection) -> Result<Vec<St
 
 /// Builds keys and indexes on loaded shadow tables, each statement on a connection of its own:
 /// the server builds them side by side (statements on one table wait for each other's locks).
+/// Each is built by one process: these builds and the other models' loads already keep the
+/// server's cores busy, and parallel workers cost ~15% more CPU for the same index.
 async fn build_side_by_side(store: &Store, statements: Vec<String>) -> Result<(), RunnerError> {
     let mut building = JoinSet::new();
     for sql in statements {
         let pool = store.pool().clone();
-        building.spawn(async move { sqlx::query(&sql).execute(&pool).await.map(drop) });
+        building.spawn(async move {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SET LOCAL max_parallel_maintenance_workers = 0").execute(&mut *tx).await?;
+            sqlx::query(&sql).execute(&mut *tx).await?;
+            tx.commit().await
+        });
     }
     while let Some(built) = building.join_next().await {
         built.map_err(task_failed)??;

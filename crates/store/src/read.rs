@@ -225,20 +225,22 @@ fn global_order_rows(
     global_order(after, limit).fetch(conn)
 }
 
-/// A row selected with [`COLUMNS`] (by position), payload and metadata still sealed.
+/// A row selected with [`COLUMNS`] (by position), payload and metadata still sealed. The
+/// columns' types are the table's, fixed by [`COLUMNS`], so they are decoded without checking
+/// each one's type again (a decoder still refuses a value of the wrong size).
 pub(crate) fn raw_from_row(row: &PgRow) -> Result<RawEvent, StoreError> {
     Ok(RawEvent {
-        global_position: row.try_get(0)?,
+        global_position: row.try_get_unchecked(0)?,
         transaction_id: xid8(row, 1)?,
-        event_id: row.try_get(2)?,
-        stream_type: row.try_get(3)?,
-        stream_id: row.try_get(4)?,
-        stream_version: row.try_get(5)?,
-        event_type: row.try_get(6)?,
-        schema_version: row.try_get(7)?,
+        event_id: row.try_get_unchecked(2)?,
+        stream_type: row.try_get_unchecked(3)?,
+        stream_id: row.try_get_unchecked(4)?,
+        stream_version: row.try_get_unchecked(5)?,
+        event_type: row.try_get_unchecked(6)?,
+        schema_version: row.try_get_unchecked(7)?,
         payload: json_text(row, 8)?,
         metadata: json_text(row, 9)?,
-        recorded_at: row.try_get(10)?,
+        recorded_at: row.try_get_unchecked(10)?,
     })
 }
 

@@ -37,7 +37,7 @@ impl Projection for Decisions {
         vec![format!(
             "CREATE TABLE IF NOT EXISTS {schema}.decisions (
                     event_id uuid NOT NULL, subject_type text NOT NULL, subject_id uuid NOT NULL,
-                    event_type text NOT NULL, kind text NOT NULL, output text NOT NULL,
+                    event_type text NOT NULL, kind text COLLATE \"C\" NOT NULL, output text NOT NULL,
                     decided_by_kind text NOT NULL, decided_by text NOT NULL, engine text NOT NULL,
                     policy_version text, provider text, model text, prompt_hash text, response_hash text,
                     confidence double precision NOT NULL, propensity double precision, factors jsonb NOT NULL,
@@ -58,6 +58,8 @@ impl Projection for Decisions {
                 "CREATE INDEX IF NOT EXISTS decisions_subject_idx ON {schema}.decisions (subject_id, global_position)"
             ),
             // The audit feed, newest first, of every kind or of one (`queries::decisions`).
+            // `kind` compares bytewise (`COLLATE "C"`): its values are fixed snake_case words,
+            // and the locale's comparison made this the slowest index of a rebuild to build.
             format!("CREATE INDEX IF NOT EXISTS decisions_position_idx ON {schema}.decisions (global_position)"),
             format!(
                 "CREATE INDEX IF NOT EXISTS decisions_kind_position_idx ON {schema}.decisions (kind, global_position)"
