@@ -90,15 +90,33 @@ pub(crate) async fn snapshot(
     out
 }
 
+/// Every key and index of the read tables, as the catalog defines them.
+async fn keys(store: &Store) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT pg_get_indexdef(i.indexrelid) || coalesce(' ' || c.conname || ' ' || pg_get_constraintdef(c.oid), '')
+         FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+              LEFT JOIN pg_constraint c ON c.conrelid = i.indrelid AND c.conindid = i.indexrelid
+         WHERE n.nspname = 'read' ORDER BY 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
 /// The read models as they are, then as a rebuild from scratch makes them.
 pub(crate) async fn compare_with_rebuild(store: &Store, projections: &[std::sync::Arc<dyn Projection>]) {
     let live = snapshot(store, projections).await;
+    let live_keys = keys(store).await;
+    assert!(live_keys.iter().any(|k| k.contains("PRIMARY KEY")), "the live tables have their keys: {live_keys:?}");
     rebuild(store, projections, 777, |_| {}).await.unwrap();
     let rebuilt = snapshot(store, projections).await;
     assert_eq!(live, rebuilt, "live read models differ from a rebuild");
     assert!(live.iter().any(|(_, count, _)| *count > 0), "the comparison covered some rows");
+    // The in-memory models' keys and indexes, dropped for their bulk write, are all back.
+    assert_eq!(live_keys, keys(store).await, "a rebuild's tables have the live tables' keys and indexes");
     // The in-memory models again, made to write out early and go on through their tables.
     reachspark_projections::rebuild::rebuild_holding(store, projections, 777, 5, |_| {}).await.unwrap();
     let bounded = snapshot(store, projections).await;
     assert_eq!(live, bounded, "live read models differ from a rebuild holding few rows in memory");
+    assert_eq!(live_keys, keys(store).await, "keys and indexes after a rebuild that wrote out early");
 }
