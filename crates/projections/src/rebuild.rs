@@ -306,7 +306,6 @@ async fn apply_page(store: &Store, projection: &dyn Projection, page: &[Envelope
 /// returns the statements that build them again, read from the catalog so that the tables end
 /// up exactly as `schema_sql` defines them.
 async fn defer_keys(store: &Store, projection: &dyn Projection) -> Result<Vec<String>, RunnerError> {
-    let tables: Vec<&str> = projection.tables().to_vec();
     let found: Vec<(String, String)> = sqlx::query_as(
         "SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname, c.conname,
                        pg_get_constraintdef(c.oid)),
@@ -321,7 +320,7 @@ async fn defer_keys(store: &Store, projection: &dyn Projection) -> Result<Vec<St
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid)",
     )
     .bind(SHADOW)
-    .bind(&tables)
+    .bind(projection.tables())
     .fetch_all(store.pool())
     .await?;
     let mut tx = store.pool().begin().await?;

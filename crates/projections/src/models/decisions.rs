@@ -58,9 +58,9 @@ impl Projection for Decisions {
                 "CREATE INDEX IF NOT EXISTS decisions_subject_idx ON {schema}.decisions (subject_id, global_position)"
             ),
             // The audit feed, newest first, of every kind or of one (`queries::decisions`).
+            format!("CREATE INDEX IF NOT EXISTS decisions_position_idx ON {schema}.decisions (global_position)"),
             // `kind` compares bytewise (`COLLATE "C"`): its values are fixed snake_case words,
             // and the locale's comparison made this the slowest index of a rebuild to build.
-            format!("CREATE INDEX IF NOT EXISTS decisions_position_idx ON {schema}.decisions (global_position)"),
             format!(
                 "CREATE INDEX IF NOT EXISTS decisions_kind_position_idx ON {schema}.decisions (kind, global_position)"
             ),
