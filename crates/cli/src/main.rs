@@ -29,14 +29,32 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
+    let batch = matches!(cli.command, Some(Command::Projections(_) | Command::Bench(_)));
+    telemetry::init(cli.log_format, batch);
     match run(cli).await {
         Ok(code) => code,
         Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "reachspark failed");
+            tracing::error!(error = describe(&err), "reachspark failed");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, joined with ": ", each said once: most of our errors already quote
+/// their source in their own message ("store: {0}"), which `{:#}` would then repeat.
+fn describe(err: &anyhow::Error) -> String {
+    let mut said = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if said.contains(&message) {
+            continue;
+        }
+        if !said.is_empty() {
+            said.push_str(": ");
+        }
+        said.push_str(&message);
+    }
+    said
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -66,4 +84,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     database.close().await;
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("store: {0}")]
+    struct Quoting(#[from] std::io::Error);
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let quoting = anyhow::Error::from(Quoting(std::io::Error::other("wrong key")));
+        assert_eq!(describe(&quoting), "store: wrong key");
+        // A context says only its own words: its cause follows.
+        let context = quoting.context("opening the store");
+        assert_eq!(describe(&context), "opening the store: store: wrong key");
+        let plain = anyhow::Error::from(std::io::Error::other("refused")).context("connecting to PostgreSQL");
+        assert_eq!(describe(&plain), "connecting to PostgreSQL: refused");
+    }
 }

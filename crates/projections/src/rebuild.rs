@@ -15,6 +15,11 @@ use crate::{Bulk, Envelope, Projection, ProjectionError, READ_SCHEMA};
 
 const SHADOW: &str = "read_rebuild";
 
+/// Where the swap moves the replaced tables, to drop them once it has committed: dropping
+/// hundreds of megabytes of files took a third of a second in the swap's commit, while its
+/// locks kept every query of the read models waiting.
+const RETIRED: &str = "read_retired";
+
 /// Rows a read model may hold in memory during a rebuild (a lead's row and its messages are
 /// ~1 KiB) before it writes them out and continues through the tables.
 const BULK_ROWS: usize = 1_000_000;
@@ -37,8 +42,10 @@ pub struct Progress {
 pub struct RebuildReport {
     /// Events applied.
     pub events: u64,
-    /// Wall time, swap included.
+    /// Wall time, swap and the drop of the replaced tables included.
     pub elapsed: Duration,
+    /// Time until the swap committed: from then on queries read the new tables.
+    pub swapped: Duration,
     /// The rebuilt projections.
     pub projections: Vec<&'static str>,
     /// Time each projection spent applying batches and building its indexes (the rest is
@@ -78,6 +85,8 @@ pub async fn rebuild_holding(
     crate::runner::ensure_ready(store, projections).await?;
     let mut setup = store.pool().begin().await?;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {SHADOW} CASCADE")).execute(&mut *setup).await?;
+    // Left by a rebuild that stopped between its swap and the drop after it.
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {RETIRED} CASCADE")).execute(&mut *setup).await?;
     sqlx::query(&format!("CREATE SCHEMA {SHADOW}")).execute(&mut *setup).await?;
     for projection in projections {
         for sql in projection.schema_sql(SHADOW) {
@@ -156,12 +165,16 @@ pub async fn rebuild_holding(
         apply_all(&mut tx, projections, &envelopes, &mut apply_time).await?;
         done += envelopes.len() as u64;
     }
+    sqlx::query(&format!("CREATE SCHEMA {RETIRED}")).execute(&mut *tx).await?;
     for projection in projections {
         for table in projection.tables() {
-            sqlx::query(&format!("DROP TABLE IF EXISTS {READ_SCHEMA}.{table} CASCADE")).execute(&mut *tx).await?;
+            sqlx::query(&format!("ALTER TABLE IF EXISTS {READ_SCHEMA}.{table} SET SCHEMA {RETIRED}"))
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(&format!("ALTER TABLE {SHADOW}.{table} SET SCHEMA {READ_SCHEMA}")).execute(&mut *tx).await?;
         }
-        // Views and anything else the projection keeps beside its tables.
+        // Views (replaced, so they read the new tables) and anything else the projection keeps
+        // beside its tables.
         for sql in projection.schema_sql(READ_SCHEMA).into_iter().chain(projection.index_sql(READ_SCHEMA)) {
             sqlx::query(&sql).execute(&mut *tx).await?;
         }
@@ -179,11 +192,20 @@ pub async fn rebuild_holding(
     }
     sqlx::query(&format!("DROP SCHEMA {SHADOW} CASCADE")).execute(&mut *tx).await?;
     tx.commit().await?;
+    let swapped = started.elapsed();
+    // The replaced tables (and anything else still depending on them), now read by no one.
+    // The rebuild is done whatever happens here: a drop that fails is left to the next one.
+    let dropping = Instant::now();
+    match sqlx::query(&format!("DROP SCHEMA {RETIRED} CASCADE")).execute(store.pool()).await {
+        Ok(_) => tracing::debug!(dropping_ms = dropping.elapsed().as_millis(), "dropped the replaced read tables"),
+        Err(error) => tracing::warn!(%error, "the replaced read tables stay in {RETIRED} until the next rebuild"),
+    }
     guard.close().await.ok();
     on_progress(Progress { done, total: done, elapsed: started.elapsed() });
     Ok(RebuildReport {
         events: done,
         elapsed: started.elapsed(),
+        swapped,
         projections: projections.iter().map(|p| p.name()).collect(),
         apply_time,
     })

@@ -7,11 +7,11 @@
 //! this one cannot, because every transaction it has not yet seen has an id at or above the
 //! barrier, and so above its cursor.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use foldhash::{HashMap, HashMapExt as _, HashSet};
 use reachspark_domain::DomainEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -162,15 +162,14 @@ impl RawEvent {
         if self.schema_version != E::schema_version(&self.event_type) {
             return self.clone().parse()?.decode();
         }
-        // Adjacently tagged, `type` first: the enum picks its variant before reading `data`.
-        // Built as a `str`, so the parser need not check each string's UTF-8 again.
-        let mut tagged = String::with_capacity(self.payload.len() + self.event_type.len() + 20);
-        tagged.push_str("{\"type\":");
-        tagged.push_str(&serde_json::to_string(&self.event_type).map_err(|e| self.decode_error(e.to_string()))?);
-        tagged.push_str(",\"data\":");
-        tagged.push_str(&self.payload);
-        tagged.push('}');
-        serde_json::from_str(&tagged).map_err(|e| self.decode_error(e.to_string()))
+        // Adjacently tagged, `type` first: the enum picks its variant before reading `data`,
+        // which is parsed where it lies (no copy of the payload wrapped in a tagged object).
+        let mut data = serde_json::Deserializer::from_str(&self.payload);
+        let tagged = Tagged { event_type: &self.event_type, data: &mut data, next: 0 };
+        let event = E::deserialize(serde::de::value::MapAccessDeserializer::new(tagged))
+            .and_then(|event| data.end().map(|()| event))
+            .map_err(|e| self.decode_error(e.to_string()))?;
+        Ok(event)
     }
 
     /// The same event with its payload and metadata parsed.
@@ -190,6 +189,37 @@ impl RawEvent {
             metadata,
             recorded_at: self.recorded_at,
         })
+    }
+}
+
+/// An event as the map `{"type": event_type, "data": payload}` that its adjacently tagged enum
+/// reads, with the payload deserialized in place.
+struct Tagged<'a, 'de> {
+    event_type: &'de str,
+    data: &'a mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
+    /// Entries given so far.
+    next: u8,
+}
+
+impl<'de> serde::de::MapAccess<'de> for Tagged<'_, 'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
+        let key = match self.next {
+            0 => "type",
+            1 => "data",
+            _ => return Ok(None),
+        };
+        seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(key)).map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
+        self.next += 1;
+        if self.next == 1 {
+            seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(self.event_type))
+        } else {
+            seed.deserialize(&mut *self.data)
+        }
     }
 }
 

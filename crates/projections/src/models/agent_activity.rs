@@ -9,10 +9,9 @@
 //! (One row per command ever would cost a random index insert per command, which is most of a
 //! rebuild's time when every command writes one event.)
 
-use std::collections::{HashMap, HashSet};
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use reachspark_domain::agent::{AgentEvent, ErrorKind};
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -2,10 +2,9 @@
 //! row per message. Personal columns are NULL after erasure (and stay NULL on a rebuild, since
 //! the store can no longer open them).
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use foldhash::{HashMap, HashMapExt as _};
 use reachspark_domain::lead::{ContactStatus, LeadEvent};
 use reachspark_domain::Pii;
 use sqlx::{FromRow, PgConnection};

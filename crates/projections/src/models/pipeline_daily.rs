@@ -3,10 +3,9 @@
 //! A lead's events name their campaign only in `LeadDiscovered`, so the helper table
 //! `pipeline_lead_campaigns` remembers it across batches. No personal data in either table.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use foldhash::{HashMap, HashMapExt as _};
 use reachspark_domain::lead::{LeadEvent, Sentiment};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;

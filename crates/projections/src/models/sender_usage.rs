@@ -7,11 +7,10 @@
 //! limits) and `sender_usage_reservations` (held slots, so a release finds its day and action;
 //! a slot that can no longer be released is dropped, as the account itself drops it).
 
-use std::collections::{HashMap, HashSet};
-
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use esrs::Aggregate as _;
+use foldhash::{HashMap, HashMapExt as _, HashSet};
 use reachspark_domain::sender_account::{
     ActionType, Channel, SenderAccount, SenderAccountEvent, SenderAccountState, SendingLimits,
 };

@@ -7,9 +7,10 @@
 //! send without a template. Template ids are a campaign's own, hence the campaign in the key.
 //! The helper table `template_attribution` keeps per lead what that needs across batches.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use reachspark_domain::lead::{FailureKind, LeadClass, LeadEvent, Sentiment};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;

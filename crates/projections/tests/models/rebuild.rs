@@ -74,10 +74,53 @@ async fn while_a_rebuild_runs_queries_read_the_old_tables() {
     assert_eq!(after, 0, "the swap replaced the table");
     let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM read.leads").fetch_one(store.pool()).await.unwrap();
     assert_eq!(leads, 60);
-    let shadow_left: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'read_rebuild')")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-    assert!(!shadow_left);
+    let left: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname IN ('read_rebuild', 'read_retired') ORDER BY 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(left.is_empty(), "neither the shadow tables nor the replaced ones are left: {left:?}");
+    assert_eq!(read_views(&store).await, ["sender_usage_weekly on read.sender_usage"]);
+}
+
+/// Each view in `read` and the tables it reads.
+async fn read_views(store: &reachspark_store::Store) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT format('%s on %s', v.relname, string_agg(DISTINCT t.relnamespace::regnamespace || '.' || t.relname, ', '))
+         FROM pg_class v JOIN pg_rewrite r ON r.ev_class = v.oid
+              JOIN pg_depend d ON d.objid = r.oid AND d.classid = 'pg_rewrite'::regclass
+              JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid AND t.relkind = 'r'
+         WHERE v.relkind = 'v' AND v.relnamespace = 'read'::regnamespace
+         GROUP BY v.relname ORDER BY v.relname",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
+/// A rebuild stopped between its swap and the drop of the replaced tables leaves them in
+/// `read_retired`; the next rebuild drops them first, and every view reads the new tables.
+#[tokio::test]
+async fn a_rebuild_drops_replaced_tables_left_by_one_that_stopped_after_its_swap() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let all = reachspark_projections::all();
+    runner::ensure_ready(&store, &all).await.unwrap();
+    seed(&store, 2, 10).await;
+    drain(&store, &all, 100).await;
+    sqlx::query("CREATE SCHEMA read_retired").execute(store.pool()).await.unwrap();
+    sqlx::query("CREATE TABLE read_retired.leads AS SELECT * FROM read.leads").execute(store.pool()).await.unwrap();
+
+    let report = rebuild(&store, &all, 7, |_| {}).await.unwrap();
+
+    assert!(report.swapped <= report.elapsed);
+    let retired: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'read_retired')")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(!retired);
+    assert_eq!(read_views(&store).await, ["sender_usage_weekly on read.sender_usage"]);
+    let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM read.leads").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(leads, 10);
 }
