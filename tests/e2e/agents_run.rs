@@ -32,6 +32,8 @@ use crate::support::{reachspark, serve, terminate, Server};
 const SEED: u64 = 5;
 const PEOPLE: usize = 40;
 const LEADS: usize = 10;
+/// The spacing the killed run's account keeps between contacts.
+const KILL_SPACING_SECS: u32 = 2;
 
 fn world() -> World {
     World::generate(SEED, PEOPLE)
@@ -59,9 +61,10 @@ async fn server(db: &TestDb, agents: Option<(&Path, &str)>) -> Server {
     serve(cmd).await
 }
 
-/// A campaign whose drafts need no approval, one roomy sender account, and `leads` of the
-/// world's people imported; answers the campaign id.
-async fn campaign_with_leads(base: &str, admin: &SecretString, leads: usize) -> String {
+/// A campaign whose drafts need no approval, one roomy sender account that keeps
+/// `spacing_secs` between contacts, and `leads` of the world's people imported; answers the
+/// campaign id.
+async fn campaign_with_leads(base: &str, admin: &SecretString, leads: usize, spacing_secs: u32) -> String {
     let input = json!({
         "name": "Process test",
         "targeting": { "minScore": 0 },
@@ -74,10 +77,10 @@ async fn campaign_with_leads(base: &str, admin: &SecretString, leads: usize) -> 
     });
     let q = "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { createdId } }";
     let campaign = gql(base, admin, q, json!({ "i": input })).await["createCampaign"]["createdId"].clone();
-    let register = "mutation { registerSenderAccount(channel: LINKEDIN, provider: \"sandbox\",
-        limits: { rampUpDays: 0, minSpacingSeconds: 0, dailyInvitations: 100, weeklyInvitations: 500,
+    let register = "mutation($s: Int!) { registerSenderAccount(channel: LINKEDIN, provider: \"sandbox\",
+        limits: { rampUpDays: 0, minSpacingSeconds: $s, dailyInvitations: 100, weeklyInvitations: 500,
         dailyTotal: 200 }) { createdId } }";
-    gql(base, admin, register, json!({})).await;
+    gql(base, admin, register, json!({ "s": spacing_secs })).await;
     let mut csv = String::from("Name,Position,Company,LinkedIn URL\n");
     for p in world().people().iter().take(leads) {
         let pr = p.public();
@@ -131,7 +134,9 @@ async fn the_agents_process_killed_mid_run_resumes_with_no_lead_lost_and_nothing
     let db = TestDb::new().await;
     let mut server = server(&db, None).await;
     let (base, admin) = (server.base.clone(), token(Role::Admin, None, "operator-e2e"));
-    campaign_with_leads(&base, &admin, LEADS).await;
+    // Two seconds between contacts keep the run going for ~20 s after its first send, however
+    // late the gap-free reader shows that send under parallel tests: the kill lands mid-run.
+    campaign_with_leads(&base, &admin, LEADS, KILL_SPACING_SECS).await;
     let dir = tempfile::tempdir().unwrap();
 
     let mut first = agents_process(&base, dir.path(), 1);
@@ -181,7 +186,7 @@ async fn serve_with_agents_works_leads_imported_later_woken_by_the_subscription(
     let (base, admin) = (server.base.clone(), token(Role::Admin, None, "operator-e2e"));
     // Give the agents time to make their first (empty) step and go to sleep.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    campaign_with_leads(&base, &admin, 3).await;
+    campaign_with_leads(&base, &admin, 3, 0).await;
     eventually(60, "the three leads are sent to", || async { sent(&base, &admin, db.url()).await.len() == 3 }).await;
     assert!(sent(&base, &admin, db.url()).await.values().all(|n| *n == 1));
 
@@ -267,7 +272,7 @@ async fn an_operator_retries_a_dead_letter_through_the_api() {
     let mut server = server(&db, None).await;
     let (base, admin) = (server.base.clone(), token(Role::Admin, None, "admin-e2e"));
     let operator = token(Role::Operator, None, "operator-e2e");
-    let campaign = campaign_with_leads(&base, &admin, 2).await;
+    let campaign = campaign_with_leads(&base, &admin, 2, 0).await;
 
     let dir = tempfile::tempdir().unwrap();
     let retry = RetryPolicy { attempts: 2, base_delay: Duration::from_millis(10), batch: 10 };
