@@ -21,6 +21,8 @@ pub(crate) struct CopyRows {
     row_start: usize,
     fields: i16,
     rows: usize,
+    /// `COPY ... FREEZE`: see [`CopyRows::frozen`].
+    freeze: bool,
 }
 
 /// A value in its column type's binary COPY form.
@@ -35,7 +37,17 @@ impl CopyRows {
         buf.extend_from_slice(HEADER);
         let row_start = buf.len();
         buf.extend_from_slice(&0_i16.to_be_bytes());
-        Self { buf, row_start, fields: 0, rows: 0 }
+        Self { buf, row_start, fields: 0, rows: 0, freeze: false }
+    }
+
+    /// Rows for a table created or emptied (`TRUNCATE`) in the same transaction, which the
+    /// server then writes frozen and marks all-visible (`COPY ... FREEZE`). No later reader
+    /// has to look up the loading transaction and set hint bits on every row, which would
+    /// dirty every page once more (the index builds after a rebuild's load are the first
+    /// readers), and vacuum finds nothing left to do. The server refuses the COPY for any
+    /// other table.
+    pub(crate) fn frozen() -> Self {
+        Self { freeze: true, ..Self::new() }
     }
 
     /// Appends a field to the current row.
@@ -67,7 +79,8 @@ impl CopyRows {
         // The trailer (a field count of -1) where the next row would have started.
         self.buf.truncate(self.row_start);
         self.buf.extend_from_slice(&(-1_i16).to_be_bytes());
-        let mut copy = tx.copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN (FORMAT binary)")).await?;
+        let freeze = if self.freeze { ", FREEZE" } else { "" };
+        let mut copy = tx.copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN (FORMAT binary{freeze})")).await?;
         copy.send(self.buf).await?;
         copy.finish().await?;
         Ok(())

@@ -76,7 +76,8 @@ pub trait Bulk: Send {
     /// the rest of the log through [`Projection::apply`]).
     fn rows(&self) -> usize;
 
-    /// Writes the rows held into the tables in `schema`, which have none of them yet, and
+    /// Writes the rows held into the tables in `schema`, which this transaction has just
+    /// emptied (so they take [`CopyRows::frozen`](crate::copy::CopyRows::frozen) rows), and
     /// forgets them.
     async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError>;
 }

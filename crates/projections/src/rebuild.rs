@@ -249,7 +249,7 @@ impl Worker {
                     if held.rows() > bulk_rows {
                         // Memory is bounded: write what is held and go on through `apply`,
                         // which reads and updates those rows.
-                        write_bulk(&store, held.as_mut()).await.map_err(failed)?;
+                        write_bulk(&store, projection.tables(), held.as_mut()).await.map_err(failed)?;
                         build_side_by_side(&store, std::mem::take(&mut deferred)).await?;
                         bulk = None;
                     }
@@ -283,7 +283,7 @@ impl Worker {
             }
             let started = Instant::now();
             if let Some(held) = &mut bulk {
-                write_bulk(&store, held.as_mut()).await.map_err(failed)?;
+                write_bulk(&store, projection.tables(), held.as_mut()).await.map_err(failed)?;
             }
             let written = started.elapsed();
             // Loaded: build this model's keys and indexes now, while the others are still loading.
@@ -381,10 +381,13 @@ fn joined(
     done.map_or(Ok(Duration::ZERO), |joined| joined.map_err(task_failed)?)
 }
 
-/// Writes a model's rows held in memory into its shadow tables.
-async fn write_bulk(store: &Store, bulk: &mut dyn Bulk) -> Result<(), ProjectionError> {
+/// Writes a model's rows held in memory into its (empty) shadow tables, emptied once more in
+/// the same transaction so that the rows are copied frozen ([`Bulk::write`]).
+async fn write_bulk(store: &Store, tables: &[&str], bulk: &mut dyn Bulk) -> Result<(), ProjectionError> {
     let mut tx = store.pool().begin().await?;
     sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    let tables: Vec<String> = tables.iter().map(|t| format!("{SHADOW}.{t}")).collect();
+    sqlx::query(&format!("TRUNCATE {}", tables.join(", "))).execute(&mut *tx).await?;
     bulk.write(&mut tx, SHADOW).await?;
     tx.commit().await?;
     Ok(())

@@ -186,7 +186,7 @@ impl Bulk for Held {
         // In key order, each primary-key insert lands on the index's rightmost page.
         let mut leads: Vec<_> = self.leads.drain().collect();
         leads.sort_unstable_by_key(|(id, _)| *id);
-        let mut copy = CopyRows::new();
+        let mut copy = CopyRows::frozen();
         for (id, r) in leads {
             copy.put(id).put(r.name).put(r.position).put(r.company).put(r.linkedin_url).put(r.email);
             copy.put(r.classification).put(r.quality_score).put(r.contact_status).put(r.last_contacted);
@@ -205,7 +205,7 @@ impl Bulk for Held {
         .await?;
         let mut messages: Vec<_> = self.messages.drain().collect();
         messages.sort_unstable_by_key(|(id, _)| *id);
-        let mut copy = CopyRows::new();
+        let mut copy = CopyRows::frozen();
         for (id, m) in messages {
             copy.put(id).put(m.lead_id).put(m.body).put(m.template_id).put(m.channel).put(m.step).put(m.status);
             copy.put(m.ai_generated).put(m.account_id).put(m.drafted_at).put(m.sent_at);

@@ -103,12 +103,12 @@ impl Bulk for Held {
         // In key order, each primary-key insert lands on the index's rightmost page.
         let mut campaigns: Vec<_> = self.campaigns.drain().collect();
         campaigns.sort_unstable();
-        let mut copy = CopyRows::new();
+        let mut copy = CopyRows::frozen();
         for (lead, campaign) in campaigns {
             copy.put(lead).put(campaign).end_row();
         }
         copy.send(tx, &format!("{schema}.pipeline_lead_campaigns"), "lead_id, campaign_id").await?;
-        let mut copy = CopyRows::new();
+        let mut copy = CopyRows::frozen();
         for ((campaign, day), counts) in self.counts.drain() {
             copy.put(campaign).put(day);
             for n in counts {

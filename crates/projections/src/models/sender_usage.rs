@@ -261,7 +261,7 @@ impl Bulk for Held {
     }
 
     async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError> {
-        let mut copy = CopyRows::new();
+        let mut copy = CopyRows::frozen();
         for (id, account) in self.accounts.drain() {
             let Some(r) = account.registration() else { continue };
             let limits = serde_json::to_string(&r.limits)
@@ -270,13 +270,13 @@ impl Bulk for Held {
         }
         let columns = "account_id, channel, provider, limits, registered_at";
         copy.send(tx, &format!("{schema}.sender_accounts"), columns).await?;
-        let mut copy = CopyRows::new();
+        let mut copy = CopyRows::frozen();
         for (id, slot) in self.slots.drain() {
             copy.put(id).put(slot.account_id).put(label(&slot.action_type)).put(slot.at).end_row();
         }
         let columns = "reservation_id, account_id, action_type, at";
         copy.send(tx, &format!("{schema}.sender_usage_reservations"), columns).await?;
-        let mut copy = CopyRows::new();
+        let mut copy = CopyRows::frozen();
         for ((account, day, action), u) in self.usage.drain() {
             copy.put(account).put(day).put(label(&action)).put(u.reserved).put(u.released).put(u.daily_cap);
             copy.put(u.daily_total_cap).put(u.weekly_cap).end_row();

@@ -264,7 +264,7 @@ impl Bulk for Held {
         // In key order, each primary-key insert lands on the index's rightmost page.
         let mut leads: Vec<_> = self.leads.drain().collect();
         leads.sort_unstable_by_key(|(id, _)| *id);
-        let mut copy = CopyRows::new();
+        let mut copy = CopyRows::frozen();
         for (id, lead) in &leads {
             let messages = serde_json::to_string(&lead.messages)
                 .map_err(|e| ProjectionError::Database(sqlx::Error::Encode(Box::new(e))))?;
@@ -276,7 +276,7 @@ impl Bulk for Held {
         copy.send(tx, &format!("{schema}.template_attribution"), columns).await?;
         let mut rows: Vec<_> = self.counts.drain().collect();
         rows.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
-        let mut copy = CopyRows::new();
+        let mut copy = CopyRows::frozen();
         for ((campaign, template, segment), c) in &rows {
             copy.put(*campaign).put(template).put(segment).put(c.sent).put(c.replies).put(c.positive);
             copy.put(c.negative).put(c.opt_outs).end_row();
