@@ -77,7 +77,7 @@ pub trait Bulk: Send {
     fn rows(&self) -> usize;
 
     /// Writes the rows held into the tables in `schema`, which this transaction has just
-    /// emptied (so they take [`CopyRows::frozen`](crate::copy::CopyRows::frozen) rows), and
+    /// emptied (so rows may be copied into them with `COPY ... FREEZE`), and
     /// forgets them.
     async fn write(&mut self, tx: &mut PgConnection, schema: &str) -> Result<(), ProjectionError>;
 }
