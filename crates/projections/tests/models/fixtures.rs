@@ -103,6 +103,16 @@ async fn keys(store: &Store) -> Vec<String> {
     .unwrap()
 }
 
+/// Every read model made ready on `store`, with `leads` lead stories of `seed` appended and
+/// applied; answers the models.
+pub(crate) async fn applied(store: &Store, seed_value: u64, leads: u64) -> Vec<std::sync::Arc<dyn Projection>> {
+    let all = reachspark_projections::all();
+    runner::ensure_ready(store, &all).await.unwrap();
+    seed(store, seed_value, leads).await;
+    drain(store, &all, 100).await;
+    all
+}
+
 /// The read models as they are, then as a rebuild from scratch makes them.
 pub(crate) async fn compare_with_rebuild(store: &Store, projections: &[std::sync::Arc<dyn Projection>]) {
     let live = snapshot(store, projections).await;

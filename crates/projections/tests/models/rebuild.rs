@@ -4,22 +4,18 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use reachspark_projections::rebuild::rebuild;
-use reachspark_projections::runner;
 use reachspark_store::testing::TestDb;
 use reachspark_store::MasterKey;
 use uuid::Uuid;
 
-use crate::fixtures::{drain, seed};
+use crate::fixtures::applied;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn while_a_rebuild_runs_queries_read_the_old_tables() {
     let db = TestDb::new().await;
     let key = MasterKey::generate().to_base64();
     let store = db.store_with(MasterKey::from_base64(&key).unwrap()).await;
-    let all = reachspark_projections::all();
-    runner::ensure_ready(&store, &all).await.unwrap();
-    seed(&store, 3, 60).await;
-    drain(&store, &all, 100).await;
+    applied(&store, 3, 60).await;
     // A row no event produced: it lives exactly as long as the old tables.
     let marker = Uuid::new_v4();
     sqlx::query("INSERT INTO read.leads (lead_id, contact_status, stream_version) VALUES ($1, 'Marker', 0)")
@@ -105,10 +101,7 @@ async fn read_views(store: &reachspark_store::Store) -> Vec<String> {
 async fn a_rebuild_drops_replaced_tables_left_by_one_that_stopped_after_its_swap() {
     let db = TestDb::new().await;
     let store = db.store().await;
-    let all = reachspark_projections::all();
-    runner::ensure_ready(&store, &all).await.unwrap();
-    seed(&store, 2, 10).await;
-    drain(&store, &all, 100).await;
+    let all = applied(&store, 2, 10).await;
     sqlx::query("CREATE SCHEMA read_retired").execute(store.pool()).await.unwrap();
     sqlx::query("CREATE TABLE read_retired.leads AS SELECT * FROM read.leads").execute(store.pool()).await.unwrap();
 
@@ -132,10 +125,7 @@ async fn a_rebuild_drops_replaced_tables_left_by_one_that_stopped_after_its_swap
 async fn a_rebuild_leaves_the_in_memory_models_rows_all_visible_for_index_only_scans() {
     let db = TestDb::new().await;
     let store = db.store().await;
-    let all = reachspark_projections::all();
-    runner::ensure_ready(&store, &all).await.unwrap();
-    seed(&store, 3, 60).await;
-    drain(&store, &all, 100).await;
+    let all = applied(&store, 3, 60).await;
 
     rebuild(&store, &all, 50, |_| {}).await.unwrap();
 
